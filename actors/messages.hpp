@@ -1,0 +1,120 @@
+#pragma once
+
+// Every message the actors exchange, in one place. Include only from .cpp files: it pulls
+// in CAF. All types are local to one process (they carry shared pointers and functions), so
+// they are whitelisted as unsafe message types instead of being made serializable.
+//
+//   runtime API ──control──▶ supervisor ──run_order──▶ worker(s)
+//                               ▲   │                     │
+//                 completions ──┘   │ watch/unwatch       │ beat (heartbeat)
+//                               │   ▼                     ▼
+//                               └── recovery ◀────────────┘
+//                      lost_runs ◀─┘  (declares runs lost when their deadline passes)
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "haul/job.hpp"
+#include "haul/runtime.hpp"
+#include "haul/task.hpp"
+#include "runtime/liveness.hpp"
+#include "runtime/scheduler.hpp"
+#include "storage/recovery_pass.hpp"
+
+namespace haul::actors {
+
+// Atoms: at most 10 characters; none may shadow CAF's predefined ones.
+using run_atom = caf::atom_constant<caf::atom("h_run")>;
+using completed_atom = caf::atom_constant<caf::atom("h_done")>;
+using checkpoint_atom = caf::atom_constant<caf::atom("h_ckpt")>;
+using beat_atom = caf::atom_constant<caf::atom("h_beat")>;
+using watch_atom = caf::atom_constant<caf::atom("h_watch")>;
+using lost_atom = caf::atom_constant<caf::atom("h_lost")>;
+using turn_atom = caf::atom_constant<caf::atom("h_turn")>;
+using wake_atom = caf::atom_constant<caf::atom("h_wake")>;
+using report_atom = caf::atom_constant<caf::atom("h_report")>;
+using control_atom = caf::atom_constant<caf::atom("h_control")>;
+using recover_atom = caf::atom_constant<caf::atom("h_recover")>;
+using sweep_atom = caf::atom_constant<caf::atom("h_sweep")>;
+using shutdown_atom = caf::atom_constant<caf::atom("h_shutdown")>;
+
+/// What a worker needs to run a job's tasks; shared by all its runs.
+struct job_context {
+  std::uint32_t seq = 0;
+  std::string id;
+  job_params params;
+  task_function run;
+  std::uint64_t generation = 0;
+  caf::actor supervisor;
+  caf::actor recovery;
+};
+
+struct run_item {
+  std::uint64_t index = 0;
+  std::uint64_t run_id = 0;
+  std::uint32_t attempt = 1;
+  std::string checkpoint;
+  std::shared_ptr<std::atomic<bool>> stop; ///< Set by the supervisor to ask the run to stop.
+};
+
+/// supervisor -> worker: run these tasks of one job.
+struct run_order {
+  std::shared_ptr<const job_context> job;
+  std::vector<run_item> items;
+};
+
+/// worker -> supervisor: what became of runs.
+using completion_list = std::vector<sched::completion>;
+
+/// supervisor -> recovery: runs started (with their timeout) and runs ended in a turn.
+struct watch_list {
+  struct started {
+    sched::task_id task;
+    std::uint64_t run_id = 0;
+    std::int64_t timeout_ms = 0;
+  };
+  std::vector<started> started_runs;
+  std::vector<sched::stop_request> ended_runs;
+};
+
+/// recovery -> supervisor: runs whose deadline passed.
+using lost_list = std::vector<lost_run>;
+
+/// runtime API -> supervisor: one request; the reply is a control_reply.
+struct control_request {
+  enum class op : std::uint8_t {
+    submit,
+    status,
+    list,
+    wait,
+    cancel,
+    job_parallelism,
+    parallelism,
+    stop,
+  } what = op::status;
+  job_spec spec;
+  std::string id;
+  std::uint32_t parallelism = 0;
+};
+
+struct control_reply {
+  std::optional<error> failure;
+  std::string id;
+  std::vector<job_status> jobs;
+};
+
+} // namespace haul::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(haul::actors::run_order)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(haul::actors::completion_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(haul::actors::watch_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(haul::actors::lost_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(haul::actors::control_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(haul::actors::control_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(haul::storage::recovery_result)

@@ -1,0 +1,104 @@
+#include "actors/worker.hpp"
+
+#include <chrono>
+#include <exception>
+
+#include "actors/messages.hpp"
+
+namespace haul::actors {
+
+namespace {
+
+/// Heartbeats are throttled: a task may call heartbeat() in a tight loop.
+constexpr auto beat_interval = std::chrono::milliseconds(200);
+
+class worker_task_context final : public task_context {
+ public:
+  worker_task_context(const job_context& job, const run_item& item)
+      : job_(job)
+      , item_(item) {}
+
+  std::string_view job_id() const override { return job_.id; }
+  std::uint64_t index() const override { return item_.index; }
+  std::uint32_t attempt() const override { return item_.attempt; }
+  std::uint64_t generation() const override { return job_.generation; }
+  const std::string& checkpoint() const override { return item_.checkpoint; }
+  const job_params& params() const override { return job_.params; }
+  bool stop_requested() const override { return item_.stop && item_.stop->load(); }
+
+  void heartbeat(std::string checkpoint) override {
+    auto now = std::chrono::steady_clock::now();
+    if (!checkpoint.empty())
+      latest_checkpoint_ = std::move(checkpoint);
+    if (now - last_beat_ < beat_interval)
+      return;
+    last_beat_ = now;
+    sched::task_id task{job_.seq, item_.index};
+    caf::anon_send(job_.recovery, beat_atom::value, task.job, task.index, item_.run_id);
+    if (!latest_checkpoint_.empty() && latest_checkpoint_ != sent_checkpoint_) {
+      sent_checkpoint_ = latest_checkpoint_;
+      caf::anon_send(job_.supervisor, checkpoint_atom::value, task.job, task.index, item_.run_id,
+                     sent_checkpoint_);
+    }
+  }
+
+  /// The newest checkpoint, sent with the completion so that none is lost to throttling.
+  std::optional<std::string> final_checkpoint() const {
+    if (latest_checkpoint_.empty())
+      return std::nullopt;
+    return latest_checkpoint_;
+  }
+
+ private:
+  const job_context& job_;
+  const run_item& item_;
+  std::chrono::steady_clock::time_point last_beat_{};
+  std::string latest_checkpoint_;
+  std::string sent_checkpoint_;
+};
+
+sched::completion execute(const job_context& job, const run_item& item) {
+  worker_task_context ctx(job, item);
+  outcome result;
+  try {
+    result = job.run(ctx);
+  } catch (const std::exception& e) {
+    result = outcome::retry(std::string("task function threw: ") + e.what());
+  } catch (...) {
+    result = outcome::retry("task function threw an unknown exception");
+  }
+  sched::completion c;
+  c.task = {job.seq, item.index};
+  c.run_id = item.run_id;
+  c.generation = job.generation;
+  c.kind = result.kind;
+  c.error = std::move(result.error);
+  c.checkpoint = ctx.final_checkpoint();
+  c.retry_after_ms = result.retry_after ? result.retry_after->count() : -1;
+  c.bytes = result.bytes;
+  return c;
+}
+
+caf::behavior worker(caf::event_based_actor*) {
+  return {
+      [](run_atom, run_order& order) {
+        completion_list done;
+        done.reserve(order.items.size());
+        for (const auto& item : order.items)
+          done.push_back(execute(*order.job, item));
+        caf::anon_send(order.job->supervisor, completed_atom::value, std::move(done));
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_inline_worker(caf::actor_system& sys) {
+  return sys.spawn(worker);
+}
+
+caf::actor spawn_blocking_worker(caf::actor_system& sys) {
+  return sys.spawn<caf::detached>(worker);
+}
+
+} // namespace haul::actors

@@ -1,0 +1,64 @@
+// haul: the command line. Subcommands and their exit codes are a contract; see
+// docs/operations.md.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  using namespace haul::cli;
+  CLI::App app{"haul: a durable job runtime. Runs bulk jobs to the end, and resumes exactly "
+               "where it stopped after a crash or a kill."};
+  app.set_version_flag("--version", std::string("haul ") + HAUL_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 all jobs succeeded, 1 runtime or store error, 2 usage or invalid "
+             "job file,\n3 completed_with_failures, 4 a job failed or was cancelled, 5 store "
+             "busy or of\nan unknown format, 130/143 interrupted by SIGINT/SIGTERM.\n"
+             "Run 'haul help SUBCOMMAND' for the options of a subcommand.");
+
+  run_args run;
+  auto* run_cmd = app.add_subcommand("run", "Run every job in FILE to the end, resuming any "
+                                            "earlier progress in the store");
+  run_cmd->add_option("FILE", run.file, "The job file (TOML)")->required();
+  run_cmd->add_option("--store", run.store, "The store directory (overrides [runtime] store)");
+  run_cmd->add_flag("--quiet,-q", run.quiet, "Only warnings and errors");
+
+  status_args status;
+  auto* status_cmd = app.add_subcommand(
+      "status", "Show the jobs in a store: state, done/failed/in-flight/total; works while "
+                "another haul process runs the store");
+  status_cmd->add_option("--store", status.store, "The store directory")->capture_default_str();
+  status_cmd->add_flag("--json", status.json, "Print JSON: {\"jobs\": [...]}");
+
+  std::string help_topic;
+  auto* help_cmd = app.add_subcommand("help", "Show help for a subcommand");
+  help_cmd->add_option("SUBCOMMAND", help_topic, "run or status");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : exit_usage;
+  }
+  if (*help_cmd) {
+    if (help_topic.empty()) {
+      std::cout << app.help();
+      return exit_ok;
+    }
+    try {
+      std::cout << app.get_subcommand(help_topic)->help();
+      return exit_ok;
+    } catch (const CLI::OptionNotFound&) {
+      std::cerr << "haul: no subcommand '" << help_topic << "'\n";
+      return exit_usage;
+    }
+  }
+  if (*run_cmd)
+    return run_command(run);
+  if (*status_cmd)
+    return status_command(status);
+  return exit_usage;
+}

@@ -1,0 +1,113 @@
+// haul run FILE: submit every job of the file, wait for all of them, exit with a code that
+// says how they ended. SIGINT/SIGTERM stop gracefully (shutdown_grace); a second one exits
+// at once, which is safe because every write to the store is atomic.
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+#include <unistd.h>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "haul/runtime.hpp"
+#include "runtime/job_file.hpp"
+#include "runtime/logging.hpp"
+
+namespace haul::cli {
+
+namespace {
+
+/// Blocks SIGINT, SIGTERM and SIGUSR1 in this thread and every thread started after it
+/// (CAF's included), so that only the signal thread ever sees them. SIGUSR1 is how the main
+/// thread tells the signal thread that the run is over.
+sigset_t block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+} // namespace
+
+int run_command(const run_args& args) {
+  auto file = load_job_file(args.file);
+  if (!file) {
+    std::cerr << file.error().message << "\n";
+    return exit_usage;
+  }
+  auto& f = *file;
+  if (!args.store.empty())
+    f.runtime.store = args.store;
+  log::configure(args.quiet ? log::level::warn : f.log_level, f.log_format);
+
+  auto signals = block_signals();
+  auto rt = runtime::open(f.runtime);
+  if (!rt) {
+    std::cerr << "haul: " << rt.error().message << "\n";
+    return exit_code_for(rt.error());
+  }
+
+  std::atomic<int> received{0};
+  std::thread stopper;
+  std::thread signal_thread([&] {
+    int sig = 0;
+    while (sigwait(&signals, &sig) == 0) {
+      if (sig == SIGUSR1)
+        return;
+      if (received.exchange(sig) != 0) {
+        // Second signal: leave now. The store is consistent after any committed write.
+        ::_exit(sig == SIGINT ? exit_sigint : exit_sigterm);
+      }
+      log::warn("signal received: stopping; running tasks get shutdown_grace to finish, a "
+                "second signal exits at once",
+                {log::str("signal", sig == SIGINT ? "SIGINT" : "SIGTERM")});
+      stopper = std::thread([&] { rt->stop(); });
+    }
+  });
+
+  std::vector<std::string> ids;
+  int code = exit_ok;
+  for (auto& spec : f.jobs) {
+    auto id = rt->submit(std::move(spec));
+    if (!id) {
+      std::cerr << "haul: " << id.error().message << "\n";
+      code = exit_code_for(id.error());
+      break;
+    }
+    ids.push_back(*id);
+  }
+  std::vector<job_status> finished;
+  if (code == exit_ok) {
+    for (const auto& id : ids) {
+      auto st = rt->wait(id);
+      if (!st)
+        break; // stopped by a signal or a store failure
+      finished.push_back(*st);
+    }
+  }
+  pthread_kill(signal_thread.native_handle(), SIGUSR1);
+  signal_thread.join();
+  if (stopper.joinable())
+    stopper.join();
+  rt->stop();
+  if (int sig = received.load(); sig == SIGINT || sig == SIGTERM)
+    return sig == SIGINT ? exit_sigint : exit_sigterm;
+  if (code != exit_ok)
+    return code;
+  if (finished.size() != ids.size()) {
+    std::cerr << "haul: the runtime stopped before every job finished\n";
+    return exit_error;
+  }
+  for (const auto& s : finished)
+    std::cout << s.id << " " << to_string(s.state) << " succeeded=" << s.tasks.succeeded
+              << " failed=" << s.tasks.failed << " total=" << s.tasks.total
+              << " retries=" << s.retries << "\n";
+  return exit_code_for(finished);
+}
+
+} // namespace haul::cli

@@ -1,0 +1,110 @@
+#pragma once
+
+// haul::runtime: the durable job runtime, embedded in a program.
+//
+// A runtime owns a store (a RocksDB directory; one process at a time) and runs the jobs
+// submitted to it on a supervisor actor, worker actors and a recovery actor. Everything a
+// job has finished is in the store before its slot is reused, so a process that is killed
+// and opened again resumes exactly: submitting the same job_spec continues the job.
+//
+//   haul::runtime_options opts;
+//   opts.store = "/var/lib/app/haul";
+//   auto rt = haul::runtime::open(opts);
+//   if (!rt) return fail(rt.error());
+//   rt->register_kind("thumbnail", [](haul::task_context& ctx) {
+//     return render(ctx.index()) ? haul::outcome::success() : haul::outcome::retry("busy");
+//   });
+//   auto id = rt->submit({.name = "thumbs", .kind = "thumbnail", .tasks = 5000});
+//   auto done = rt->wait(*id);   // blocks until the job has finished
+//
+// Thread safety: every member function may be called from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "haul/expected.hpp"
+#include "haul/job.hpp"
+#include "haul/task.hpp"
+
+namespace haul {
+
+/// When the store syncs its write-ahead log.
+enum class sync_mode : std::uint8_t {
+  batch,  ///< One synced write per supervisor loop turn (group commit). The default.
+  always, ///< One synced write per task transition: slow; a baseline for benchmarks.
+  off,    ///< Never sync: survives a killed process, not a power loss.
+};
+
+struct runtime_options {
+  std::string store = ".haul";    ///< The store directory; created when missing.
+  std::uint32_t parallelism = 64; ///< Tasks in flight over all jobs; 0 pauses the runtime.
+  sync_mode sync = sync_mode::batch;
+  retry_policy retry;                                ///< Default for jobs that set none.
+  std::chrono::milliseconds task_timeout{300'000};   ///< Default for jobs that set none.
+  std::chrono::milliseconds retention{86'400'000};   ///< Finished jobs older than this are deleted.
+  std::chrono::milliseconds report_interval{60'000}; ///< The periodic report log line.
+  std::chrono::milliseconds shutdown_grace{10'000};  ///< How long stop() waits for running tasks.
+  std::uint32_t scheduler_threads = 0;               ///< CAF scheduler threads; 0 = one per core.
+};
+
+/// What the start-up recovery pass found, kept for the health report.
+struct recovery_report {
+  std::uint64_t generation = 0;        ///< This process's incarnation of the store.
+  std::uint64_t jobs_resumable = 0;    ///< Unfinished jobs found in the store.
+  std::uint64_t tasks_interrupted = 0; ///< Tasks that were running when the last process died.
+  std::uint64_t jobs_expired = 0;      ///< Finished jobs deleted for being older than retention.
+  std::int64_t duration_ms = 0;
+};
+
+class runtime {
+ public:
+  /// Opens (or creates) the store, runs the recovery pass, and starts the actors.
+  /// Fails with store_busy when another process owns the store, store_incompatible when the
+  /// directory holds something else, store_io when RocksDB cannot open it.
+  static expected<runtime> open(runtime_options options);
+
+  runtime(runtime&&) noexcept;
+  runtime& operator=(runtime&&) noexcept;
+  /// Stops as stop() does, then releases the store.
+  ~runtime();
+
+  /// Makes a job kind available. REQUIRES: called before submitting a job of that kind.
+  /// Fails with invalid_argument when the name is taken or empty.
+  expected<void> register_kind(std::string name, task_function run);
+
+  /// Starts the job, or resumes it when the store already knows it. Returns its id.
+  /// Fails with not_found for an unregistered kind, invalid_argument for a bad spec.
+  expected<std::string> submit(job_spec spec);
+
+  /// Blocks until the job has finished; returns its final status.
+  expected<job_status> wait(std::string_view id);
+
+  expected<job_status> status(std::string_view id) const;
+  std::vector<job_status> jobs() const; ///< Every job in the store.
+
+  /// Cancels the job: pending tasks never start, running ones are asked to stop.
+  expected<void> cancel(std::string_view id);
+  /// Changes a job's parallelism while it runs; 0 pauses it.
+  expected<void> set_parallelism(std::string_view id, std::uint32_t parallelism);
+  /// Changes the runtime's parallelism; 0 pauses every job.
+  void set_parallelism(std::uint32_t parallelism);
+
+  /// Graceful stop: starts no new task, gives running ones shutdown_grace to finish or
+  /// checkpoint, persists, and returns. Unfinished jobs resume at the next open().
+  void stop();
+
+  const recovery_report& recovery() const;
+  const runtime_options& options() const;
+
+  class impl;
+
+ private:
+  explicit runtime(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace haul

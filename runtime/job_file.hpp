@@ -1,0 +1,30 @@
+#pragma once
+
+// The job file (TOML): a [runtime] table and [[job]] entries. docs/job-file.md is the
+// reference. Loading reports every problem at once, each as FILE:LINE:COLUMN: what.
+
+#include <string>
+#include <vector>
+
+#include "haul/expected.hpp"
+#include "haul/job.hpp"
+#include "haul/runtime.hpp"
+#include "runtime/logging.hpp"
+
+namespace haul {
+
+struct job_file {
+  std::string path;
+  runtime_options runtime;
+  bool store_set = false; ///< [runtime] store was given (else the default applies).
+  log::level log_level = log::level::info;
+  log::format log_format = log::format::text;
+  std::vector<job_spec> jobs;
+};
+
+/// Fails with invalid_argument; the message holds one line per problem.
+expected<job_file> load_job_file(const std::string& path);
+/// The same, from text already in memory; `path` only names it in messages.
+expected<job_file> parse_job_file(const std::string& text, const std::string& path);
+
+} // namespace haul

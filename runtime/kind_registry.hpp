@@ -1,0 +1,40 @@
+#pragma once
+
+// The job kinds a runtime knows, by name. Thread-safe: kinds may be registered from any
+// thread while the supervisor looks them up.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "haul/expected.hpp"
+#include "haul/task.hpp"
+
+namespace haul {
+
+struct kind_entry {
+  std::string name;
+  task_function run;
+  /// True when a job of these params runs quick, non-blocking tasks that may execute
+  /// directly on CAF's scheduler threads, many per message. False (the default for
+  /// registered kinds): each task gets a dedicated worker thread and may block.
+  std::function<bool(const job_params&)> runs_inline = [](const job_params&) { return false; };
+  /// Empty when the params are valid for the kind; else what is wrong.
+  std::function<std::string(const job_params&)> validate = [](const job_params&) {
+    return std::string();
+  };
+};
+
+class kind_registry {
+ public:
+  expected<void> add(kind_entry entry);
+  std::shared_ptr<const kind_entry> find(const std::string& name) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const kind_entry>, std::less<>> kinds_;
+};
+
+} // namespace haul

@@ -1,0 +1,217 @@
+#include "haul/runtime.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "actors/messages.hpp"
+#include "actors/recovery.hpp"
+#include "actors/supervisor.hpp"
+#include "runtime/kind_registry.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/noop_kind.hpp"
+#include "storage/recovery_pass.hpp"
+#include "storage/store.hpp"
+
+namespace haul {
+
+namespace {
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+class runtime::impl {
+ public:
+  runtime_options options;
+  // Declared before the actor system so that it is destroyed after every actor is gone.
+  std::unique_ptr<storage::store> store;
+  std::shared_ptr<kind_registry> kinds = std::make_shared<kind_registry>();
+  recovery_report report;
+  std::unique_ptr<caf::actor_system_config> config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor recovery;
+  caf::actor supervisor;
+  std::mutex stop_mutex;
+  bool stopped = false;
+
+  expected<actors::control_reply> call(actors::control_request req) {
+    caf::scoped_actor self{*system};
+    expected<actors::control_reply> out = make_error(errc::internal, "no reply");
+    self->request(supervisor, caf::infinite, actors::control_atom::value, std::move(req))
+        .receive(
+            [&](actors::control_reply& r) {
+              if (r.failure)
+                out = *r.failure;
+              else
+                out = std::move(r);
+            },
+            [&](caf::error&) {
+              out = make_error(errc::failed_precondition, "the runtime has stopped");
+            });
+    return out;
+  }
+};
+
+runtime::runtime(std::unique_ptr<impl> p)
+    : impl_(std::move(p)) {}
+runtime::runtime(runtime&&) noexcept = default;
+runtime& runtime::operator=(runtime&&) noexcept = default;
+
+runtime::~runtime() {
+  if (impl_)
+    stop();
+}
+
+expected<runtime> runtime::open(runtime_options options) {
+  auto p = std::make_unique<impl>();
+  p->options = options;
+  auto s = storage::store::open(options.store, options.sync);
+  if (!s)
+    return s.error();
+  p->store = std::move(*s);
+  if (auto ok = p->kinds->add(make_noop_kind()); !ok)
+    return ok.error();
+
+  p->config = std::make_unique<caf::actor_system_config>();
+  auto threads = options.scheduler_threads != 0 ? options.scheduler_threads
+                                                : std::max(2u, std::thread::hardware_concurrency());
+  p->config->set("scheduler.max-threads", static_cast<std::size_t>(threads));
+  p->system = std::make_unique<caf::actor_system>(*p->config);
+
+  actors::recovery_config rc;
+  rc.store = p->store.get();
+  rc.retention_ms = options.retention.count();
+  rc.now_ms = system_now_ms;
+  // Sweep often enough to notice a lost run within a quarter of the shortest timeout.
+  rc.sweep_interval_ms = std::clamp<std::int64_t>(options.task_timeout.count() / 4, 10, 1000);
+  p->recovery = actors::spawn_recovery(*p->system, rc);
+
+  // The recovery pass runs to completion before the supervisor exists: nothing new can
+  // start on a store that still holds interrupted runs.
+  std::optional<storage::recovery_result> recovered;
+  std::string failure;
+  {
+    caf::scoped_actor self{*p->system};
+    self->request(p->recovery, caf::infinite, actors::recover_atom::value)
+        .receive([&](storage::recovery_result& r) { recovered = std::move(r); },
+                 [&](caf::error& e) { failure = p->system->render(e); });
+  }
+  if (!recovered) {
+    caf::anon_send_exit(p->recovery, caf::exit_reason::user_shutdown);
+    return make_error(errc::store_io,
+                      "recovery pass failed on store " + options.store + ": " + failure);
+  }
+  p->report = recovered->report;
+
+  actors::supervisor_config sc;
+  sc.store = p->store.get();
+  sc.kinds = p->kinds;
+  sc.options = options;
+  sc.recovery = &p->recovery;
+  sc.now_ms = system_now_ms;
+  p->supervisor = actors::spawn_supervisor(*p->system, std::move(sc), std::move(*recovered));
+  return runtime(std::move(p));
+}
+
+expected<void> runtime::register_kind(std::string name, task_function run) {
+  kind_entry k;
+  k.name = std::move(name);
+  k.run = std::move(run);
+  return impl_->kinds->add(std::move(k));
+}
+
+expected<std::string> runtime::submit(job_spec spec) {
+  actors::control_request req;
+  req.what = actors::control_request::op::submit;
+  req.spec = std::move(spec);
+  auto r = impl_->call(std::move(req));
+  if (!r)
+    return r.error();
+  return std::move(r->id);
+}
+
+namespace {
+
+expected<job_status> first_status(expected<actors::control_reply> r) {
+  if (!r)
+    return r.error();
+  if (r->jobs.empty())
+    return make_error(errc::internal, "the supervisor answered without a status");
+  return std::move(r->jobs.front());
+}
+
+} // namespace
+
+expected<job_status> runtime::wait(std::string_view id) {
+  actors::control_request req;
+  req.what = actors::control_request::op::wait;
+  req.id = std::string(id);
+  return first_status(impl_->call(std::move(req)));
+}
+
+expected<job_status> runtime::status(std::string_view id) const {
+  actors::control_request req;
+  req.what = actors::control_request::op::status;
+  req.id = std::string(id);
+  return first_status(impl_->call(std::move(req)));
+}
+
+std::vector<job_status> runtime::jobs() const {
+  actors::control_request req;
+  req.what = actors::control_request::op::list;
+  auto r = impl_->call(std::move(req));
+  return r ? std::move(r->jobs) : std::vector<job_status>{};
+}
+
+expected<void> runtime::cancel(std::string_view id) {
+  actors::control_request req;
+  req.what = actors::control_request::op::cancel;
+  req.id = std::string(id);
+  auto r = impl_->call(std::move(req));
+  if (!r)
+    return r.error();
+  return {};
+}
+
+expected<void> runtime::set_parallelism(std::string_view id, std::uint32_t parallelism) {
+  actors::control_request req;
+  req.what = actors::control_request::op::job_parallelism;
+  req.id = std::string(id);
+  req.parallelism = parallelism;
+  auto r = impl_->call(std::move(req));
+  if (!r)
+    return r.error();
+  return {};
+}
+
+void runtime::set_parallelism(std::uint32_t parallelism) {
+  actors::control_request req;
+  req.what = actors::control_request::op::parallelism;
+  req.parallelism = parallelism;
+  (void)impl_->call(std::move(req)); // fails only when stopped, when it no longer matters
+}
+
+void runtime::stop() {
+  std::lock_guard<std::mutex> guard(impl_->stop_mutex);
+  if (impl_->stopped)
+    return;
+  impl_->stopped = true;
+  actors::control_request req;
+  req.what = actors::control_request::op::stop;
+  (void)impl_->call(std::move(req)); // an already stopped supervisor has nothing to persist
+}
+
+const recovery_report& runtime::recovery() const {
+  return impl_->report;
+}
+
+const runtime_options& runtime::options() const {
+  return impl_->options;
+}
+
+} // namespace haul

@@ -1,0 +1,505 @@
+#include "runtime/scheduler.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "runtime/retry_policy.hpp"
+
+namespace haul::sched {
+
+namespace {
+
+/// Due entries scanned per turn beyond the free slots, so that a window full of entries of
+/// paused jobs cannot make every turn walk the whole window.
+constexpr std::size_t due_scan_slack = 1024;
+
+job_state finished_state(const storage::job_record& r, bool cancelled) {
+  if (cancelled)
+    return job_state::cancelled;
+  if (r.dead == 0)
+    return job_state::succeeded;
+  return r.succeeded == 0 ? job_state::failed : job_state::completed_with_failures;
+}
+
+} // namespace
+
+scheduler::scheduler(options opts, std::uint64_t generation, due_source& source)
+    : opts_(opts)
+    , generation_(generation)
+    , source_(source)
+    , rng_(opts.seed) {}
+
+// --- jobs ---------------------------------------------------------------------------------
+
+void scheduler::add_job(storage::job_record record, std::uint64_t waiting) {
+  auto seq = record.seq;
+  job_entry j;
+  j.record = std::move(record);
+  j.waiting = waiting;
+  j.config.parallelism = j.record.parallelism;
+  jobs_[seq] = std::move(j);
+}
+
+void scheduler::activate_job(std::uint32_t job, job_config config, std::int64_t now_ms) {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end())
+    return;
+  auto& j = it->second;
+  j.config = config;
+  if (is_finished(j.record.state))
+    return;
+  j.active = true;
+  j.record.state = config.parallelism == 0 ? job_state::paused : job_state::running;
+  j.record.parallelism = config.parallelism;
+  j.record.updated_ms = now_ms;
+  j.dirty = true;
+}
+
+void scheduler::remove_job(std::uint32_t job) {
+  for (auto it = running_.begin(); it != running_.end();)
+    it = it->first.job == job ? running_.erase(it) : std::next(it);
+  jobs_.erase(job);
+}
+
+const storage::job_record* scheduler::job(std::uint32_t job) const {
+  auto it = jobs_.find(job);
+  return it == jobs_.end() ? nullptr : &it->second.record;
+}
+
+std::optional<job_status> scheduler::status(std::uint32_t job) const {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end())
+    return std::nullopt;
+  const auto& j = it->second;
+  const auto& r = j.record;
+  job_status s;
+  s.id = r.id;
+  s.name = r.name;
+  s.kind = r.kind;
+  s.state = r.state;
+  s.tasks.total = r.total;
+  s.tasks.succeeded = r.succeeded;
+  s.tasks.failed = r.dead;
+  s.tasks.running = j.running;
+  auto ended = r.succeeded + r.dead + j.running;
+  auto rest = r.total > ended ? r.total - ended : 0;
+  if (r.state == job_state::cancelled)
+    s.tasks.cancelled = rest;
+  else
+    s.tasks.pending = rest;
+  s.retries = r.retries;
+  s.bytes = r.bytes;
+  s.parallelism = j.config.parallelism;
+  s.created_ms = r.created_ms;
+  s.finished_ms = r.finished_ms;
+  s.last_error = r.last_error;
+  return s;
+}
+
+std::vector<job_status> scheduler::statuses() const {
+  std::vector<job_status> out;
+  for (const auto& [seq, j] : jobs_)
+    out.push_back(*status(seq));
+  return out;
+}
+
+void scheduler::set_job_config(std::uint32_t job, job_config config) {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end())
+    return;
+  it->second.config = config;
+  set_job_parallelism(job, config.parallelism);
+}
+
+// --- events -------------------------------------------------------------------------------
+
+bool scheduler::on_completion(const completion& c, std::int64_t now_ms) {
+  auto it = running_.find(c.task);
+  if (c.generation != generation_ || it == running_.end() || it->second.run_id != c.run_id) {
+    ++counters_.stale;
+    return false;
+  }
+  auto run = std::move(it->second);
+  running_.erase(it);
+  auto& j = jobs_.at(c.task.job);
+  --j.running;
+  finish_run(c.task, j, run, c, now_ms);
+  return true;
+}
+
+void scheduler::finish_run(task_id task, job_entry& j, const running_entry& run,
+                           const completion& c, std::int64_t now_ms) {
+  ++counters_.completed;
+  j.dirty = true;
+  auto checkpoint = c.checkpoint ? *c.checkpoint : run.checkpoint;
+  auto failures_before = run.attempt - 1;
+  if (c.kind == outcome_kind::ok) {
+    ++counters_.succeeded;
+    ++j.record.succeeded;
+    j.record.bytes += c.bytes;
+    batch_.mark_done(task.job, task.index);
+    if (run.has_record)
+      batch_.delete_task(task.job, task.index);
+    return;
+  }
+  if (j.cancelling) {
+    // A cancelled job's runs end as cancelled whatever they report; their state is moot.
+    ++counters_.cancelled;
+    return;
+  }
+  if (c.kind == outcome_kind::cancelled) {
+    // Asked to stop without the job being cancelled (shutdown, or a replaced run): not a
+    // failure. Back to the queue, due at once, with its checkpoint.
+    requeue(task, j, failures_before, now_ms, c.error, std::move(checkpoint));
+    return;
+  }
+  auto failures = run.attempt;
+  j.record.last_error = c.error;
+  if (c.kind == outcome_kind::permanent || failures >= j.config.retry.max_attempts) {
+    bury(task, j, failures, c.error, std::move(checkpoint));
+    return;
+  }
+  ++counters_.retries;
+  ++j.record.retries;
+  auto delay = c.retry_after_ms >= 0 ? c.retry_after_ms
+                                     : backoff_ms(j.config.retry, failures, draw_jitter());
+  requeue(task, j, failures, now_ms + delay, c.error, std::move(checkpoint));
+}
+
+void scheduler::requeue(task_id task, job_entry& j, std::uint32_t failures, std::int64_t due_ms,
+                        std::string error, std::string checkpoint) {
+  storage::task_record rec{storage::task_state::waiting, failures, due_ms, std::move(error),
+                           checkpoint};
+  batch_.put_task(task.job, task.index, rec);
+  batch_.put_due({task.job, due_ms, task.index});
+  ++j.waiting;
+  enqueue_due(j, {due_ms, task.index}, waiting_entry{failures, std::move(checkpoint)});
+}
+
+void scheduler::bury(task_id task, job_entry& j, std::uint32_t failures, std::string error,
+                     std::string checkpoint) {
+  ++counters_.failed;
+  ++j.record.dead;
+  storage::task_record rec{storage::task_state::dead, failures, 0, std::move(error),
+                           std::move(checkpoint)};
+  batch_.put_task(task.job, task.index, rec);
+}
+
+void scheduler::enqueue_due(job_entry& j, due_pos pos, waiting_entry w) {
+  auto& d = j.due;
+  if (!d.loaded || !(d.complete || (d.boundary && pos < *d.boundary))) {
+    d.spilled.emplace_back(pos, std::move(w));
+    return;
+  }
+  d.entries.emplace(pos, std::move(w));
+  if (d.entries.size() > opts_.due_window) {
+    // Evict the latest entry: it stays in the store (staged or committed) and is paged in
+    // again when its turn comes.
+    auto last = std::prev(d.entries.end());
+    d.spilled.emplace_back(last->first, std::move(last->second));
+    d.entries.erase(last);
+    d.boundary = std::prev(d.entries.end())->first;
+    d.complete = false;
+  }
+}
+
+void scheduler::on_checkpoint(task_id task, std::uint64_t run_id, std::string checkpoint) {
+  auto it = running_.find(task);
+  if (it == running_.end() || it->second.run_id != run_id)
+    return;
+  it->second.checkpoint = checkpoint;
+  it->second.has_record = true;
+  storage::task_record rec{
+      storage::task_state::active, it->second.attempt - 1, 0, {}, std::move(checkpoint)};
+  batch_.put_task(task.job, task.index, rec);
+}
+
+void scheduler::on_lost(task_id task, std::uint64_t run_id, std::string why, std::int64_t now_ms) {
+  auto it = running_.find(task);
+  if (it == running_.end() || it->second.run_id != run_id)
+    return;
+  completion c;
+  c.task = task;
+  c.run_id = run_id;
+  c.generation = generation_;
+  c.kind = outcome_kind::retryable;
+  c.error = std::move(why);
+  on_completion(c, now_ms);
+}
+
+void scheduler::cancel(std::uint32_t job, std::int64_t now_ms) {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end() || is_finished(it->second.record.state) || it->second.cancelling)
+    return;
+  auto& j = it->second;
+  j.cancelling = true;
+  j.cancel_deadline_ms = now_ms + opts_.cancel_grace_ms;
+  j.dirty = true;
+  batch_.delete_all_due(job);
+  j.due = due_window{};
+  j.due.loaded = true;
+  j.due.complete = true;
+  j.waiting = 0;
+}
+
+void scheduler::set_job_parallelism(std::uint32_t job, std::uint32_t parallelism) {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end())
+    return;
+  auto& j = it->second;
+  j.config.parallelism = parallelism;
+  j.record.parallelism = parallelism;
+  if (!is_finished(j.record.state))
+    j.record.state = parallelism == 0 ? job_state::paused : job_state::running;
+  j.dirty = true;
+}
+
+void scheduler::set_parallelism(std::uint32_t parallelism) {
+  opts_.parallelism = parallelism;
+}
+
+void scheduler::begin_shutdown(std::int64_t now_ms, std::int64_t grace_ms) {
+  if (!shutdown_deadline_ms_)
+    shutdown_deadline_ms_ = now_ms + grace_ms;
+}
+
+// --- turns --------------------------------------------------------------------------------
+
+bool scheduler::dispatchable(const job_entry& j) const {
+  return j.active && !is_finished(j.record.state) && !j.cancelling &&
+         j.running < j.config.parallelism;
+}
+
+expected<turn_result> scheduler::turn(std::int64_t now_ms) {
+  turn_result out;
+  for (auto& [seq, j] : jobs_) {
+    auto& d = j.due;
+    if (j.active && !is_finished(j.record.state) &&
+        (!d.loaded || (!d.complete && d.entries.size() < opts_.due_window / 4)))
+      if (auto ok = page_in(j); !ok)
+        return ok.error();
+  }
+  expire_cancelled_runs(now_ms);
+  if (shutdown_deadline_ms_) {
+    // Ask every run to stop once; they report cancelled and go back to the queue.
+    if (!shutdown_stops_sent_)
+      for (const auto& [task, run] : running_)
+        out.stops.push_back({task, run.run_id});
+    shutdown_stops_sent_ = true;
+  } else {
+    for (auto& [seq, j] : jobs_) {
+      if (!j.cancelling || j.stops_sent)
+        continue;
+      for (const auto& [task, run] : running_)
+        if (task.job == seq)
+          out.stops.push_back({task, run.run_id});
+      j.stops_sent = true;
+    }
+    std::uint64_t free =
+        opts_.parallelism > running_.size() ? opts_.parallelism - running_.size() : 0;
+    for (auto& [seq, j] : jobs_)
+      if (free > 0 && dispatchable(j))
+        dispatch_waiting(j, now_ms, free, out);
+    dispatch_fresh(free, out);
+  }
+  finish_jobs(now_ms, out);
+
+  // Wake for the next due entry, or for a grace period to expire.
+  std::optional<std::int64_t> wake;
+  auto consider = [&](std::int64_t t) { wake = wake ? std::min(*wake, t) : t; };
+  if (shutdown_deadline_ms_) {
+    consider(*shutdown_deadline_ms_);
+  } else {
+    for (const auto& [seq, j] : jobs_)
+      if (dispatchable(j) && !j.due.entries.empty())
+        consider(std::max(j.due.entries.begin()->first.first, now_ms + 1));
+  }
+  for (const auto& [seq, j] : jobs_)
+    if (j.cancelling && j.running > 0)
+      consider(j.cancel_deadline_ms);
+  out.wake_at_ms = wake;
+  out.batch = std::move(batch_);
+  batch_ = storage::store_batch();
+  return out;
+}
+
+void scheduler::committed() {
+  for (auto& [seq, j] : jobs_)
+    j.due.spilled.clear();
+}
+
+expected<void> scheduler::page_in(job_entry& j) {
+  auto& d = j.due;
+  auto room = opts_.due_window > d.entries.size() ? opts_.due_window - d.entries.size() : 0;
+  if (room == 0)
+    return {};
+  std::optional<storage::due_entry> after;
+  if (d.boundary)
+    after = storage::due_entry{j.record.seq, d.boundary->first, d.boundary->second};
+  auto loaded = source_.load_due(j.record.seq, after, room);
+  if (!loaded)
+    return loaded.error();
+  for (const auto& e : *loaded) {
+    waiting_entry w;
+    auto rec = source_.load_task({e.job, e.index});
+    if (!rec)
+      return rec.error();
+    if (*rec) {
+      w.failures = (*rec)->failures;
+      w.checkpoint = std::move((*rec)->checkpoint);
+    }
+    d.entries.emplace(due_pos{e.due_ms, e.index}, std::move(w));
+  }
+  if (!loaded->empty())
+    d.boundary = due_pos{loaded->back().due_ms, loaded->back().index};
+  d.complete = loaded->size() < room;
+  d.loaded = true;
+  // Entries staged beyond the old boundary are not in the store yet: take those that now
+  // fall inside the window.
+  std::vector<std::pair<due_pos, waiting_entry>> keep;
+  for (auto& [pos, w] : d.spilled) {
+    if (d.complete || pos < *d.boundary)
+      d.entries.emplace(pos, std::move(w));
+    else
+      keep.emplace_back(pos, std::move(w));
+  }
+  d.spilled = std::move(keep);
+  return {};
+}
+
+void scheduler::dispatch_waiting(job_entry& j, std::int64_t now_ms, std::uint64_t& free,
+                                 turn_result& out) {
+  auto& entries = j.due.entries;
+  auto seq = j.record.seq;
+  while (!entries.empty() && free > 0 && dispatchable(j)) {
+    auto it = entries.begin();
+    auto [due_ms, index] = it->first;
+    if (due_ms > now_ms)
+      break;
+    task_id task{seq, index};
+    if (running_.count(task) != 0) {
+      // Cannot happen unless the store was edited by hand; never run a task twice at once.
+      entries.erase(it);
+      continue;
+    }
+    running_entry run{next_run_id_++, it->second.failures + 1, std::move(it->second.checkpoint),
+                      true};
+    out.dispatches.push_back({task, run.run_id, run.attempt, run.checkpoint});
+    running_.emplace(task, std::move(run));
+    batch_.delete_due({seq, due_ms, index});
+    entries.erase(it);
+    --j.waiting;
+    ++j.running;
+    --free;
+    ++counters_.dispatched;
+  }
+}
+
+void scheduler::dispatch_fresh(std::uint64_t& free, turn_result& out) {
+  if (jobs_.empty() || free == 0)
+    return;
+  // Round-robin over jobs, a slice each, so one huge job cannot starve the others.
+  std::vector<std::uint32_t> order;
+  for (const auto& [seq, j] : jobs_)
+    if (dispatchable(j) && j.record.next_fresh < j.record.total)
+      order.push_back(seq);
+  if (order.empty())
+    return;
+  std::rotate(order.begin(), std::lower_bound(order.begin(), order.end(), rr_cursor_), order.end());
+  bool progress = true;
+  while (free > 0 && progress) {
+    progress = false;
+    for (auto seq : order) {
+      auto& j = jobs_.at(seq);
+      if (!dispatchable(j) || j.record.next_fresh >= j.record.total)
+        continue;
+      auto share = std::max<std::uint64_t>(1, free / order.size());
+      auto n = std::min(
+          {share, free, j.config.parallelism - j.running, j.record.total - j.record.next_fresh});
+      for (std::uint64_t k = 0; k < n; ++k) {
+        task_id task{seq, j.record.next_fresh++};
+        auto run_id = next_run_id_++;
+        out.dispatches.push_back({task, run_id, 1, {}});
+        running_.emplace(task, running_entry{run_id, 1, {}, false});
+      }
+      j.running += n;
+      free -= n;
+      counters_.dispatched += n;
+      j.dirty = j.dirty || n > 0;
+      progress = progress || n > 0;
+      if (free == 0)
+        break;
+    }
+  }
+  rr_cursor_ = order.size() > 1 ? order[1] : order[0];
+}
+
+void scheduler::expire_cancelled_runs(std::int64_t now_ms) {
+  for (auto& [seq, j] : jobs_) {
+    if (!j.cancelling || j.running == 0 || now_ms < j.cancel_deadline_ms)
+      continue;
+    // Runs that ignored the stop request: give up on them and free their slots. Whatever
+    // they report later is stale.
+    for (auto it = running_.begin(); it != running_.end();) {
+      if (it->first.job == seq) {
+        ++counters_.cancelled;
+        it = running_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    j.running = 0;
+    j.dirty = true;
+  }
+}
+
+void scheduler::finish_jobs(std::int64_t now_ms, turn_result& out) {
+  for (auto& [seq, j] : jobs_) {
+    if (!j.dirty)
+      continue;
+    auto& r = j.record;
+    if (!is_finished(r.state) && j.running == 0 &&
+        (j.cancelling || (r.next_fresh >= r.total && j.waiting == 0))) {
+      r.state = finished_state(r, j.cancelling);
+      r.finished_ms = now_ms;
+      out.finished_jobs.push_back(seq);
+    }
+    r.updated_ms = now_ms;
+    r.running = j.running;
+    batch_.put_job(r);
+    j.dirty = false;
+  }
+}
+
+double scheduler::draw_jitter() {
+  return jitter_from_unit(std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
+}
+
+// --- queries ------------------------------------------------------------------------------
+
+std::uint64_t scheduler::backlog() const {
+  std::uint64_t n = 0;
+  for (const auto& [seq, j] : jobs_)
+    if (j.active && !is_finished(j.record.state) && !j.cancelling)
+      n += j.waiting + (j.record.total - j.record.next_fresh);
+  return n;
+}
+
+bool scheduler::shutdown_complete(std::int64_t now_ms) const {
+  return shutdown_deadline_ms_ && (running_.empty() || now_ms >= *shutdown_deadline_ms_);
+}
+
+std::size_t scheduler::due_in_memory() const {
+  std::size_t n = 0;
+  for (const auto& [seq, j] : jobs_)
+    n += j.due.entries.size();
+  return n;
+}
+
+bool scheduler::all_finished() const {
+  return std::all_of(jobs_.begin(), jobs_.end(), [](const auto& kv) {
+    return !kv.second.active || is_finished(kv.second.record.state);
+  });
+}
+
+} // namespace haul::sched
