@@ -12,6 +12,7 @@
 //                      lost_runs ◀─┘  (declares runs lost when their deadline passes)
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -51,6 +52,9 @@ struct job_context {
   job_params params;
   task_function run;
   std::uint64_t generation = 0;
+  /// Heartbeats are forwarded at most this often: a quarter of the task timeout, so that a
+  /// task that calls heartbeat() in a tight loop costs little and is never declared lost.
+  std::chrono::milliseconds beat_interval{200};
   caf::actor supervisor;
   caf::actor recovery;
 };

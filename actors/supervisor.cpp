@@ -457,9 +457,11 @@ class supervisor_actor final : public caf::event_based_actor {
     active_job j;
     j.ctx = std::make_shared<job_context>(
         job_context{seq, id, spec.params, kind->run, brain_->generation(),
-                    caf::actor_cast<caf::actor>(this), recovery_});
+                    std::chrono::milliseconds(200), caf::actor_cast<caf::actor>(this), recovery_});
     j.blocking = !kind->runs_inline(spec.params);
     j.timeout_ms = spec.task_timeout.value_or(cfg_.options.task_timeout).count();
+    j.ctx->beat_interval =
+        std::chrono::milliseconds(std::clamp<std::int64_t>(j.timeout_ms / 4, 1, 1000));
     j.on_complete = std::move(spec.on_complete);
     if (!j.blocking)
       for (std::size_t k = 0; k < inline_workers; ++k)
@@ -491,6 +493,11 @@ class supervisor_actor final : public caf::event_based_actor {
       if (run.worker)
         send_exit(run.worker, caf::exit_reason::user_shutdown);
     send_exit(recovery_, caf::exit_reason::user_shutdown);
+    // Drop every handle now: job contexts hold this actor's own handle, and a detached
+    // actor's thread ends only once nothing references the actor any more.
+    jobs_.clear();
+    runs_.clear();
+    recovery_ = caf::actor();
     for (auto& p : stop_waiters_)
       p.deliver(control_reply{});
     stop_waiters_.clear();

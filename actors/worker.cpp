@@ -9,9 +9,6 @@ namespace haul::actors {
 
 namespace {
 
-/// Heartbeats are throttled: a task may call heartbeat() in a tight loop.
-constexpr auto beat_interval = std::chrono::milliseconds(200);
-
 class worker_task_context final : public task_context {
  public:
   worker_task_context(const job_context& job, const run_item& item)
@@ -30,7 +27,7 @@ class worker_task_context final : public task_context {
     auto now = std::chrono::steady_clock::now();
     if (!checkpoint.empty())
       latest_checkpoint_ = std::move(checkpoint);
-    if (now - last_beat_ < beat_interval)
+    if (now - last_beat_ < job_.beat_interval)
       return;
     last_beat_ = now;
     sched::task_id task{job_.seq, item_.index};

@@ -3,6 +3,8 @@
 // Backoff arithmetic of the retry policy (haul/job.hpp). Pure functions: the caller supplies
 // the jitter draw, so tests can pin it and the scheduler can inject its random source.
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -21,7 +23,9 @@ std::int64_t backoff_ms(const retry_policy& policy, std::uint32_t failures, doub
 
 /// Maps a uniform draw u in [0, 1) to a jitter factor in [jitter_min, jitter_max).
 inline double jitter_from_unit(double u) {
-  return jitter_min + u * (jitter_max - jitter_min);
+  // A draw just below 1 rounds up to jitter_max itself; the bound is exclusive.
+  return std::min(jitter_min + u * (jitter_max - jitter_min),
+                  std::nextafter(jitter_max, jitter_min));
 }
 
 /// Empty when the policy is usable; otherwise a sentence saying which field is wrong.

@@ -192,15 +192,22 @@ void scheduler::enqueue_due(job_entry& j, due_pos pos, waiting_entry w) {
     return;
   }
   d.entries.emplace(pos, std::move(w));
-  if (d.entries.size() > opts_.due_window) {
-    // Evict the latest entry: it stays in the store (staged or committed) and is paged in
-    // again when its turn comes.
+  shrink_to_window(d);
+}
+
+void scheduler::shrink_to_window(due_window& d) {
+  // Evict the latest entries: they stay in the store (staged or committed) and are paged in
+  // again when their turn comes. One entry always stays, to mark the boundary.
+  auto limit = std::max<std::size_t>(1, opts_.due_window);
+  if (d.entries.size() <= limit)
+    return;
+  while (d.entries.size() > limit) {
     auto last = std::prev(d.entries.end());
     d.spilled.emplace_back(last->first, std::move(last->second));
     d.entries.erase(last);
-    d.boundary = std::prev(d.entries.end())->first;
-    d.complete = false;
   }
+  d.boundary = std::prev(d.entries.end())->first;
+  d.complete = false;
 }
 
 void scheduler::on_checkpoint(task_id task, std::uint64_t run_id, std::string checkpoint) {
@@ -280,6 +287,7 @@ expected<turn_result> scheduler::turn(std::int64_t now_ms) {
         return ok.error();
   }
   expire_cancelled_runs(now_ms);
+  std::uint64_t free = 0;
   if (shutdown_deadline_ms_) {
     // Ask every run to stop once; they report cancelled and go back to the queue.
     if (!shutdown_stops_sent_)
@@ -295,11 +303,19 @@ expected<turn_result> scheduler::turn(std::int64_t now_ms) {
           out.stops.push_back({task, run.run_id});
       j.stops_sent = true;
     }
-    std::uint64_t free =
-        opts_.parallelism > running_.size() ? opts_.parallelism - running_.size() : 0;
-    for (auto& [seq, j] : jobs_)
-      if (free > 0 && dispatchable(j))
+    free = opts_.parallelism > running_.size() ? opts_.parallelism - running_.size() : 0;
+    for (auto& [seq, j] : jobs_) {
+      if (free == 0 || !dispatchable(j))
+        continue;
+      dispatch_waiting(j, now_ms, free, out);
+      // Emptying the window does not mean the queue is empty: entries beyond it may be due
+      // too, and no event may come to start them if this turn leaves slots free.
+      while (free > 0 && dispatchable(j) && j.due.entries.empty() && !j.due.complete) {
+        if (auto ok = page_in(j); !ok)
+          return ok.error();
         dispatch_waiting(j, now_ms, free, out);
+      }
+    }
     dispatch_fresh(free, out);
   }
   finish_jobs(now_ms, out);
@@ -310,8 +326,9 @@ expected<turn_result> scheduler::turn(std::int64_t now_ms) {
   if (shutdown_deadline_ms_) {
     consider(*shutdown_deadline_ms_);
   } else {
+    // With no slot free only a completion can start anything, and it brings its own turn.
     for (const auto& [seq, j] : jobs_)
-      if (dispatchable(j) && !j.due.entries.empty())
+      if (free > 0 && dispatchable(j) && !j.due.entries.empty())
         consider(std::max(j.due.entries.begin()->first.first, now_ms + 1));
   }
   for (const auto& [seq, j] : jobs_)
@@ -355,15 +372,17 @@ expected<void> scheduler::page_in(job_entry& j) {
   d.complete = loaded->size() < room;
   d.loaded = true;
   // Entries staged beyond the old boundary are not in the store yet: take those that now
-  // fall inside the window.
+  // fall inside the window. One at the boundary itself was just read from the store: keeping
+  // its staged copy would let a later page-in take it again after it was dispatched.
   std::vector<std::pair<due_pos, waiting_entry>> keep;
   for (auto& [pos, w] : d.spilled) {
-    if (d.complete || pos < *d.boundary)
+    if (d.complete || pos <= *d.boundary)
       d.entries.emplace(pos, std::move(w));
     else
       keep.emplace_back(pos, std::move(w));
   }
   d.spilled = std::move(keep);
+  shrink_to_window(d);
   return {};
 }
 
@@ -409,11 +428,12 @@ void scheduler::dispatch_fresh(std::uint64_t& free, turn_result& out) {
   bool progress = true;
   while (free > 0 && progress) {
     progress = false;
+    // One share per round for every job, not a share of what the jobs before it left.
+    auto share = std::max<std::uint64_t>(1, free / order.size());
     for (auto seq : order) {
       auto& j = jobs_.at(seq);
       if (!dispatchable(j) || j.record.next_fresh >= j.record.total)
         continue;
-      auto share = std::max<std::uint64_t>(1, free / order.size());
       auto n = std::min(
           {share, free, j.config.parallelism - j.running, j.record.total - j.record.next_fresh});
       for (std::uint64_t k = 0; k < n; ++k) {

@@ -213,6 +213,7 @@ class scheduler {
   void bury(task_id task, job_entry& j, std::uint32_t failures, std::string error,
             std::string checkpoint);
   void enqueue_due(job_entry& j, due_pos pos, waiting_entry w);
+  void shrink_to_window(due_window& d);
   expected<void> page_in(job_entry& j);
   void dispatch_waiting(job_entry& j, std::int64_t now_ms, std::uint64_t& free, turn_result& out);
   void dispatch_fresh(std::uint64_t& free, turn_result& out);

@@ -66,20 +66,20 @@ struct job_status {
 /// submitting the same spec again resumes the job; a changed one is a new job, and a stored
 /// job of the same name with another id is deleted (never mixed with the new one).
 struct job_spec {
-  std::string name;
-  std::string kind;
-  job_params params;
+  std::string name{};
+  std::string kind{};
+  job_params params{};
   std::uint64_t tasks = 0;
   /// Replaces the fingerprint computed from kind, params and tasks (e.g. a build id).
-  std::optional<std::string> fingerprint;
+  std::optional<std::string> fingerprint{};
   /// Per-job limit on tasks in flight; 0 pauses the job. Default: the runtime's parallelism.
-  std::optional<std::uint32_t> parallelism;
-  std::optional<retry_policy> retry; ///< Default: the runtime's policy.
+  std::optional<std::uint32_t> parallelism{};
+  std::optional<retry_policy> retry{}; ///< Default: the runtime's policy.
   /// A task with no heartbeat or completion for this long is declared lost and retried.
-  std::optional<std::chrono::milliseconds> task_timeout;
+  std::optional<std::chrono::milliseconds> task_timeout{};
   /// Called once when the job finishes (any finished state), on a haul thread: keep it short.
   /// Capture whatever user context it needs.
-  std::function<void(const job_status&)> on_complete;
+  std::function<void(const job_status&)> on_complete{};
 };
 
 } // namespace haul
