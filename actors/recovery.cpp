@@ -72,7 +72,7 @@ caf::behavior recovery(caf::stateful_actor<recovery_state>* self, recovery_confi
 
 caf::actor spawn_recovery(caf::actor_system& sys, recovery_config cfg) {
   // Detached: the start-up pass does blocking store I/O.
-  return sys.spawn<caf::detached>(recovery, std::move(cfg));
+  return sys.spawn(recovery, std::move(cfg));
 }
 
 } // namespace haul::actors

@@ -23,6 +23,8 @@ namespace {
 constexpr std::size_t max_blocking_workers = 256;
 /// Inline workers per job: enough to keep every scheduler thread busy.
 constexpr std::size_t inline_workers = 2;
+/// Dispatches per inline order below which an order is not split across workers.
+constexpr std::size_t inline_split_min = 512;
 
 class store_due_source final : public sched::due_source {
  public:
@@ -238,8 +240,10 @@ class supervisor_actor final : public caf::event_based_actor {
 
   void send_inline(active_job& j, const std::vector<sched::dispatch>& ds, std::size_t from,
                    std::size_t to) {
+    // Split only orders big enough to be worth a second thread: every completion message
+    // can trigger a turn, and a turn (one fsync) should carry as many completions as it can.
     auto n = to - from;
-    auto parts = std::min(inline_workers, n);
+    auto parts = std::clamp<std::size_t>(n / inline_split_min, 1, inline_workers);
     for (std::size_t p = 0; p < parts; ++p) {
       run_order order;
       order.job = j.ctx;
@@ -543,7 +547,7 @@ caf::actor spawn_supervisor(caf::actor_system& sys, supervisor_config cfg,
                             storage::recovery_result recovered) {
   // Detached: the synced store write of each turn blocks, and must not hold a scheduler
   // thread that workers need.
-  return sys.spawn<supervisor_actor, caf::detached>(std::move(cfg), std::move(recovered));
+  return sys.spawn<supervisor_actor>(std::move(cfg), std::move(recovered));
 }
 
 } // namespace haul::actors

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The README's test command (and what CI runs): installs dependencies if missing, builds
+# with warnings as errors, runs every ctest suite, builds the embedding example against an
+# installed haul, and (in CI, or with HAUL_SANITIZE_RUN=1) runs the unit and integration
+# suites again under AddressSanitizer and UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+bash scripts/install-deps.sh
+
+echo "== build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
+
+echo "== ctest"
+ctest --test-dir build --output-on-failure
+
+echo "== embedding example against the installed package"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install build --prefix "$prefix/usr" > /dev/null
+cmake -S examples/embed -B "$prefix/build" -DCMAKE_PREFIX_PATH="$prefix/usr" > /dev/null
+cmake --build "$prefix/build" -j"$jobs"
+LD_LIBRARY_PATH="$prefix/usr/lib" "$prefix/build/embed_example" "$prefix/store"
+# A second run resumes the finished job: nothing runs again.
+LD_LIBRARY_PATH="$prefix/usr/lib" "$prefix/build/embed_example" "$prefix/store"
+
+if [ "${CI:-}" = "true" ] || [ "${HAUL_SANITIZE_RUN:-}" = "1" ]; then
+  echo "== ASan + UBSan"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHAUL_SANITIZE=ON -DHAUL_BUILD_BENCH=OFF
+  cmake --build build-asan -j"$jobs" --target unit_tests integration_tests
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -R 'unit_tests|integration_tests'
+fi
+echo "== all tests passed"
