@@ -71,7 +71,7 @@ caf::behavior recovery(caf::stateful_actor<recovery_state>* self, recovery_confi
 } // namespace
 
 caf::actor spawn_recovery(caf::actor_system& sys, recovery_config cfg) {
-  // Detached: the start-up pass does blocking store I/O.
+  // On the scheduler: its start-up pass blocks, but runs before any other actor has work.
   return sys.spawn(recovery, std::move(cfg));
 }
 
