@@ -12,6 +12,7 @@
 #include "runtime/kind_registry.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/retry_policy.hpp"
+#include "runtime/store_due_source.hpp"
 #include "storage/recovery_pass.hpp"
 #include "storage/store.hpp"
 
@@ -25,23 +26,6 @@ constexpr std::size_t max_blocking_workers = 256;
 constexpr std::size_t inline_workers = 2;
 /// Dispatches per inline order below which an order is not split across workers.
 constexpr std::size_t inline_split_min = 512;
-
-class store_due_source final : public sched::due_source {
- public:
-  explicit store_due_source(storage::store& s)
-      : store_(s) {}
-  expected<std::vector<storage::due_entry>> load_due(std::uint32_t job,
-                                                     const std::optional<storage::due_entry>& after,
-                                                     std::size_t limit) override {
-    return store_.load_due(job, after, limit);
-  }
-  expected<std::optional<storage::task_record>> load_task(sched::task_id task) override {
-    return store_.load_task_record(task.job, task.index);
-  }
-
- private:
-  storage::store& store_;
-};
 
 /// What the supervisor keeps about a job that was submitted in this process.
 struct active_job {
@@ -525,7 +509,7 @@ class supervisor_actor final : public caf::event_based_actor {
 
   supervisor_config cfg_;
   caf::actor recovery_;
-  store_due_source source_;
+  sched::store_due_source source_;
   std::unique_ptr<sched::scheduler> brain_;
   std::map<std::string, std::uint32_t> ids_;
   std::map<std::uint32_t, active_job> jobs_;

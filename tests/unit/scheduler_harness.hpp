@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "runtime/scheduler.hpp"
+#include "runtime/store_due_source.hpp"
 #include "storage/encoding.hpp"
 #include "storage/store.hpp"
 #include "temp_dir.hpp"
@@ -20,24 +21,7 @@
 
 namespace haul::test {
 
-/// Pages due queues in from the store, as the supervisor's adapter does.
-class store_due_source final : public sched::due_source {
- public:
-  explicit store_due_source(storage::store& s)
-      : store_(s) {}
-
-  expected<std::vector<storage::due_entry>> load_due(std::uint32_t job,
-                                                     const std::optional<storage::due_entry>& after,
-                                                     std::size_t limit) override {
-    return store_.load_due(job, after, limit);
-  }
-  expected<std::optional<storage::task_record>> load_task(sched::task_id task) override {
-    return store_.load_task_record(task.job, task.index);
-  }
-
- private:
-  storage::store& store_;
-};
+using sched::store_due_source;
 
 class scheduler_harness {
  public:
