@@ -77,7 +77,8 @@ struct job_spec {
   std::optional<retry_policy> retry{}; ///< Default: the runtime's policy.
   /// A task with no heartbeat or completion for this long is declared lost and retried.
   std::optional<std::chrono::milliseconds> task_timeout{};
-  /// Called once when the job finishes (any finished state), on a haul thread: keep it short.
+  /// Called once when the job finishes (any finished state), on the supervisor's thread:
+  /// keep it short, and do not call the runtime from it (that would wait on itself).
   /// Capture whatever user context it needs.
   std::function<void(const job_status&)> on_complete{};
 };
