@@ -76,7 +76,10 @@ sched::completion execute(const job_context& job, const run_item& item) {
   return c;
 }
 
-caf::behavior worker(caf::event_based_actor*) {
+// `blocking` only names the worker's flavour; it also keeps CAF 0.17 from spawning a
+// function actor with an empty argument tuple, whose factory dereferences a null
+// shared_ptr (reported by UBSan inside CAF's init_fun_factory).
+caf::behavior worker(caf::event_based_actor*, bool /*blocking*/) {
   return {
       [](run_atom, run_order& order) {
         completion_list done;
@@ -91,11 +94,11 @@ caf::behavior worker(caf::event_based_actor*) {
 } // namespace
 
 caf::actor spawn_inline_worker(caf::actor_system& sys) {
-  return sys.spawn(worker);
+  return sys.spawn(worker, false);
 }
 
 caf::actor spawn_blocking_worker(caf::actor_system& sys) {
-  return sys.spawn<caf::detached>(worker);
+  return sys.spawn<caf::detached>(worker, true);
 }
 
 } // namespace haul::actors
