@@ -103,14 +103,6 @@ std::vector<job_status> scheduler::statuses() const {
   return out;
 }
 
-void scheduler::set_job_config(std::uint32_t job, job_config config) {
-  auto it = jobs_.find(job);
-  if (it == jobs_.end())
-    return;
-  it->second.config = config;
-  set_job_parallelism(job, config.parallelism);
-}
-
 // --- events -------------------------------------------------------------------------------
 
 bool scheduler::on_completion(const completion& c, std::int64_t now_ms) {

@@ -130,7 +130,6 @@ class scheduler {
   const storage::job_record* job(std::uint32_t job) const;
   std::optional<job_status> status(std::uint32_t job) const;
   std::vector<job_status> statuses() const;
-  void set_job_config(std::uint32_t job, job_config config);
 
   // --- events -----------------------------------------------------------------------------
 
