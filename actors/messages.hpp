@@ -4,8 +4,9 @@
 // in CAF. All types are local to one process (they carry shared pointers and functions), so
 // they are whitelisted as unsafe message types instead of being made serializable.
 //
-//   runtime API ──control──▶ supervisor ──run_order──▶ worker(s)
-//                               ▲   │                     │
+//   runtime API ──control──▶ supervisor ──run_order──▶ worker(s) ──start──▶ async kind
+//                               ▲   │                     │                   │
+//              inbox (async) ───┼───┼─────────────────────┼───────────────────┘
 //                 completions ──┘   │ watch/unwatch       │ beat (heartbeat)
 //                               │   ▼                     ▼
 //                               └── recovery ◀────────────┘
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "runtime/liveness.hpp"
 #include "runtime/scheduler.hpp"
 #include "storage/recovery_pass.hpp"
+#include "storage/store.hpp"
 
 namespace haul::actors {
 
@@ -44,13 +47,38 @@ using control_atom = caf::atom_constant<caf::atom("h_control")>;
 using recover_atom = caf::atom_constant<caf::atom("h_recover")>;
 using sweep_atom = caf::atom_constant<caf::atom("h_sweep")>;
 using shutdown_atom = caf::atom_constant<caf::atom("h_shutdown")>;
+using inbox_atom = caf::atom_constant<caf::atom("h_inbox")>;
+
+/// Completions of asynchronous runs, which finish on a kind's own threads. The first push
+/// into an empty inbox rings the supervisor (one inbox_atom message); the supervisor takes
+/// everything queued by then. So a burst of completions costs one message, not one each.
+class completion_inbox {
+ public:
+  /// True when the inbox was empty: the caller sends the supervisor an inbox_atom.
+  bool push(sched::completion c) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    items_.push_back(std::move(c));
+    return items_.size() == 1;
+  }
+  std::vector<sched::completion> take() {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return std::exchange(items_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<sched::completion> items_;
+};
 
 /// What a worker needs to run a job's tasks; shared by all its runs.
 struct job_context {
   std::uint32_t seq = 0;
   std::string id;
   job_params params;
-  task_function run;
+  task_function run;                       ///< Blocking and inline kinds...
+  async_task_function start;               ///< ...or asynchronous ones.
+  const storage::store* inputs = nullptr;  ///< Set when the kind lists inputs.
+  std::shared_ptr<completion_inbox> inbox; ///< Asynchronous kinds.
   std::uint64_t generation = 0;
   /// Heartbeats are forwarded at most this often: a quarter of the task timeout, so that a
   /// task that calls heartbeat() in a tight loop costs little and is never declared lost.

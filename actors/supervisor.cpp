@@ -30,7 +30,8 @@ constexpr std::size_t inline_split_min = 512;
 /// What the supervisor keeps about a job that was submitted in this process.
 struct active_job {
   std::shared_ptr<job_context> ctx;
-  bool blocking = false;
+  bool blocking = false; ///< A worker thread per run.
+  bool async = false;    ///< The kind runs tasks on its own threads; inline workers start them.
   std::int64_t timeout_ms = 0;
   std::vector<caf::actor> inline_pool;
   std::size_t next_inline = 0;
@@ -40,6 +41,7 @@ struct active_job {
   std::function<void(const job_status&)> on_complete;
 };
 
+/// A run the supervisor can stop: blocking and asynchronous ones (inline runs are quick).
 struct live_run {
   caf::actor worker; ///< Blocking jobs only.
   std::uint64_t run_id = 0;
@@ -71,6 +73,10 @@ class supervisor_actor final : public caf::event_based_actor {
     delayed_send(this, cfg_.options.report_interval, report_atom::value);
     return {
         [this](completed_atom, completion_list& list) { on_completions(list); },
+        [this](inbox_atom) {
+          auto list = inbox_->take();
+          on_completions(list);
+        },
         [this](checkpoint_atom, std::uint32_t job, std::uint64_t index, std::uint64_t run_id,
                std::string& checkpoint) {
           brain_->on_checkpoint({job, index}, run_id, std::move(checkpoint));
@@ -126,12 +132,13 @@ class supervisor_actor final : public caf::event_based_actor {
       return;
     auto run = std::move(it->second);
     runs_.erase(it);
+    if (lost)
+      run.stop->store(true); // an asynchronous run may still be going: ask it to stop
     auto jt = jobs_.find(task.job);
     if (jt == jobs_.end() || !run.worker)
       return;
     auto& j = jt->second;
     if (lost) {
-      run.stop->store(true);
       send_exit(run.worker, caf::exit_reason::user_shutdown);
       --j.pool_size;
     } else {
@@ -234,9 +241,16 @@ class supervisor_actor final : public caf::event_based_actor {
       auto lo = from + n * p / parts;
       auto hi = from + n * (p + 1) / parts;
       order.items.reserve(hi - lo);
-      for (auto k = lo; k < hi; ++k)
+      for (auto k = lo; k < hi; ++k) {
+        std::shared_ptr<std::atomic<bool>> stop;
+        if (j.async) {
+          // Asynchronous runs can last: keep a way to stop them, as for blocking ones.
+          stop = std::make_shared<std::atomic<bool>>(false);
+          runs_[ds[k].task] = live_run{caf::actor(), ds[k].run_id, stop};
+        }
         order.items.push_back(
-            {ds[k].task.index, ds[k].run_id, ds[k].attempt, ds[k].checkpoint, nullptr});
+            {ds[k].task.index, ds[k].run_id, ds[k].attempt, ds[k].checkpoint, std::move(stop)});
+      }
       auto& w = j.inline_pool[j.next_inline++ % j.inline_pool.size()];
       send(w, run_atom::value, std::move(order));
     }
@@ -329,7 +343,7 @@ class supervisor_actor final : public caf::event_based_actor {
     using op = control_request::op;
     switch (req.what) {
     case op::submit:
-      return submit(req.spec);
+      return submit(req.spec, req.id);
     case op::status:
     case op::wait: {
       auto it = ids_.find(req.id);
@@ -379,7 +393,8 @@ class supervisor_actor final : public caf::event_based_actor {
     return r;
   }
 
-  control_reply submit(job_spec& spec) {
+  /// `id_hint`: the id runtime::submit computed (it includes the digest of listed inputs).
+  control_reply submit(job_spec& spec, const std::string& id_hint) {
     if (auto why = validate_job_name(spec.name); !why.empty())
       return fail_reply(errc::invalid_argument, "job '" + spec.name + "': " + why);
     auto kind = cfg_.kinds->find(spec.kind);
@@ -390,7 +405,7 @@ class supervisor_actor final : public caf::event_based_actor {
     auto policy = spec.retry.value_or(cfg_.options.retry);
     if (auto why = validate(policy); !why.empty())
       return fail_reply(errc::invalid_argument, "job " + spec.name + ": " + why);
-    auto id = job_id_for(spec);
+    auto id = id_hint.empty() ? job_id_for(spec) : id_hint;
     auto now = cfg_.now_ms();
 
     // A job of the same name with another id is stale: its input changed. Delete it rather
@@ -435,7 +450,8 @@ class supervisor_actor final : public caf::event_based_actor {
                 {log::str("job", id), log::str("kind", spec.kind), log::num("tasks", spec.tasks)});
     }
 
-    sched::job_config config{policy, spec.parallelism.value_or(cfg_.options.parallelism)};
+    sched::job_config config{policy, spec.parallelism.value_or(cfg_.options.parallelism),
+                             kind->adaptive_concurrency};
     auto st = *brain_->status(seq);
     if (is_finished(st.state)) {
       if (spec.on_complete)
@@ -443,10 +459,19 @@ class supervisor_actor final : public caf::event_based_actor {
       return control_reply{std::nullopt, id, {st}};
     }
     active_job j;
-    j.ctx = std::make_shared<job_context>(
-        job_context{seq, id, spec.params, kind->run, brain_->generation(),
-                    std::chrono::milliseconds(200), caf::actor_cast<caf::actor>(this), recovery_});
-    j.blocking = !kind->runs_inline(spec.params);
+    j.ctx = std::make_shared<job_context>();
+    j.ctx->seq = seq;
+    j.ctx->id = id;
+    j.ctx->params = spec.params;
+    j.ctx->run = kind->run;
+    j.ctx->start = kind->start;
+    j.ctx->inputs = kind->list ? cfg_.store : nullptr;
+    j.ctx->inbox = inbox_;
+    j.ctx->generation = brain_->generation();
+    j.ctx->supervisor = caf::actor_cast<caf::actor>(this);
+    j.ctx->recovery = recovery_;
+    j.async = static_cast<bool>(kind->start);
+    j.blocking = !j.async && !kind->runs_inline(spec.params);
     j.timeout_ms = spec.task_timeout.value_or(cfg_.options.task_timeout).count();
     j.ctx->beat_interval =
         std::chrono::milliseconds(std::clamp<std::int64_t>(j.timeout_ms / 4, 1, 1000));
@@ -511,6 +536,7 @@ class supervisor_actor final : public caf::event_based_actor {
   caf::actor recovery_;
   sched::store_due_source source_;
   std::unique_ptr<sched::scheduler> brain_;
+  std::shared_ptr<completion_inbox> inbox_ = std::make_shared<completion_inbox>();
   std::map<std::string, std::uint32_t> ids_;
   std::map<std::uint32_t, active_job> jobs_;
   std::unordered_map<sched::task_id, live_run, sched::task_id_hash> runs_;

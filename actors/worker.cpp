@@ -3,6 +3,7 @@
 #include <chrono>
 #include <exception>
 
+#include "actors/async_run.hpp"
 #include "actors/messages.hpp"
 
 namespace haul::actors {
@@ -11,9 +12,10 @@ namespace {
 
 class worker_task_context final : public task_context {
  public:
-  worker_task_context(const job_context& job, const run_item& item)
+  worker_task_context(const job_context& job, const run_item& item, std::string input)
       : job_(job)
-      , item_(item) {}
+      , item_(item)
+      , input_(std::move(input)) {}
 
   std::string_view job_id() const override { return job_.id; }
   std::uint64_t index() const override { return item_.index; }
@@ -21,6 +23,7 @@ class worker_task_context final : public task_context {
   std::uint64_t generation() const override { return job_.generation; }
   const std::string& checkpoint() const override { return item_.checkpoint; }
   const job_params& params() const override { return job_.params; }
+  const std::string& input() const override { return input_; }
   bool stop_requested() const override { return item_.stop && item_.stop->load(); }
 
   void heartbeat(std::string checkpoint) override {
@@ -49,16 +52,26 @@ class worker_task_context final : public task_context {
  private:
   const job_context& job_;
   const run_item& item_;
+  std::string input_;
   std::chrono::steady_clock::time_point last_beat_{};
   std::string latest_checkpoint_;
   std::string sent_checkpoint_;
 };
 
 sched::completion execute(const job_context& job, const run_item& item) {
-  worker_task_context ctx(job, item);
+  std::string input;
+  std::optional<outcome> early;
+  if (job.inputs) {
+    auto loaded = job.inputs->load_input(job.id, item.index);
+    if (loaded)
+      input = std::move(*loaded);
+    else
+      early = outcome::fail(loaded.error().message);
+  }
+  worker_task_context ctx(job, item, std::move(input));
   outcome result;
   try {
-    result = job.run(ctx);
+    result = early ? std::move(*early) : job.run(ctx);
   } catch (const std::exception& e) {
     result = outcome::retry(std::string("task function threw: ") + e.what());
   } catch (...) {
@@ -73,6 +86,7 @@ sched::completion execute(const job_context& job, const run_item& item) {
   c.checkpoint = ctx.final_checkpoint();
   c.retry_after_ms = result.retry_after ? result.retry_after->count() : -1;
   c.bytes = result.bytes;
+  c.overloaded = result.overloaded;
   return c;
 }
 
@@ -82,6 +96,11 @@ sched::completion execute(const job_context& job, const run_item& item) {
 caf::behavior worker(caf::event_based_actor*, bool /*blocking*/) {
   return {
       [](run_atom, run_order& order) {
+        if (order.job->start) {
+          for (auto& item : order.items)
+            start_async_run(order.job, std::move(item));
+          return;
+        }
         completion_list done;
         done.reserve(order.items.size());
         for (const auto& item : order.items)

@@ -5,14 +5,40 @@ namespace haul {
 expected<void> kind_registry::add(kind_entry entry) {
   if (entry.name.empty())
     return make_error(errc::invalid_argument, "a job kind needs a name");
-  if (!entry.run)
-    return make_error(errc::invalid_argument, "job kind " + entry.name + " has no task function");
+  if (!entry.run == !entry.start)
+    return make_error(errc::invalid_argument,
+                      "job kind " + entry.name + " needs exactly one of run and start");
   std::lock_guard<std::mutex> guard(mutex_);
   auto name = entry.name;
   auto [it, inserted] = kinds_.emplace(name, std::make_shared<const kind_entry>(std::move(entry)));
   if (!inserted)
     return make_error(errc::invalid_argument, "job kind " + name + " is already registered");
   return {};
+}
+
+kind_entry entry_of(job_kind kind) {
+  kind_entry e;
+  e.name = std::move(kind.name);
+  e.run = std::move(kind.run);
+  e.start = std::move(kind.start);
+  if (kind.validate)
+    e.validate = std::move(kind.validate);
+  e.list = std::move(kind.list);
+  e.adaptive_concurrency = kind.adaptive_concurrency;
+  e.stop = std::move(kind.stop);
+  return e;
+}
+
+void kind_registry::stop_all() {
+  std::map<std::string, std::shared_ptr<const kind_entry>, std::less<>> kinds;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    kinds = kinds_;
+  }
+  // Outside the lock: a stop hook may take long, and must not block find().
+  for (const auto& [name, k] : kinds)
+    if (k->stop)
+      k->stop();
 }
 
 std::shared_ptr<const kind_entry> kind_registry::find(const std::string& name) const {

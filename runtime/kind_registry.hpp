@@ -10,13 +10,18 @@
 #include <string>
 
 #include "haul/expected.hpp"
+#include "haul/kind.hpp"
 #include "haul/task.hpp"
 
 namespace haul {
 
 struct kind_entry {
   std::string name;
-  task_function run;
+  task_function run;         ///< A blocking or inline kind...
+  async_task_function start; ///< ...or an asynchronous one.
+  list_function list;        ///< Optional.
+  bool adaptive_concurrency = false;
+  std::function<void()> stop; ///< Optional.
   /// True when a job of these params runs quick, non-blocking tasks that may execute
   /// directly on CAF's scheduler threads, many per message. False (the default for
   /// registered kinds): each task gets a dedicated worker thread and may block.
@@ -27,10 +32,14 @@ struct kind_entry {
   };
 };
 
+kind_entry entry_of(job_kind kind);
+
 class kind_registry {
  public:
   expected<void> add(kind_entry entry);
   std::shared_ptr<const kind_entry> find(const std::string& name) const;
+  /// Calls every kind's stop hook once. The runtime calls it after its last task ended.
+  void stop_all();
 
  private:
   mutable std::mutex mutex_;

@@ -7,6 +7,8 @@
 #include "actors/messages.hpp"
 #include "actors/recovery.hpp"
 #include "actors/supervisor.hpp"
+#include "runtime/input_listing.hpp"
+#include "runtime/job_identity.hpp"
 #include "runtime/kind_registry.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/noop_kind.hpp"
@@ -30,10 +32,12 @@ class runtime::impl {
   runtime_options options;
   // Declared before the actor system so that it is destroyed after every actor is gone.
   std::unique_ptr<storage::store> store;
-  std::shared_ptr<kind_registry> kinds = std::make_shared<kind_registry>();
   recovery_report report;
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
+  // Declared after the actor system so that kinds (and the event loops of asynchronous
+  // ones, which send to actors) are gone before it is.
+  std::shared_ptr<kind_registry> kinds = std::make_shared<kind_registry>();
   caf::actor recovery;
   caf::actor supervisor;
   std::mutex stop_mutex;
@@ -125,9 +129,62 @@ expected<void> runtime::register_kind(std::string name, task_function run) {
   return impl_->kinds->add(std::move(k));
 }
 
+expected<void> runtime::register_kind(job_kind kind) {
+  return impl_->kinds->add(entry_of(std::move(kind)));
+}
+
+namespace {
+
+/// For a kind that lists inputs: the job's id, and for a new job its inputs in the store.
+expected<std::string> prepare_listed_job(job_spec& spec, const kind_entry& kind,
+                                         storage::store& store) {
+  auto where = "job " + spec.name + ": ";
+  if (auto why = kind.validate(spec.params); !why.empty())
+    return make_error(errc::invalid_argument, where + why);
+  // A source that changes while it is listed twice gets a few more tries: the id must
+  // describe exactly the inputs stored under it.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string digest;
+    if (!spec.fingerprint) {
+      auto d = digest_inputs(kind.list, spec.params);
+      if (!d)
+        return make_error(d.error().code, where + d.error().message);
+      digest = d->hex();
+      spec.tasks = d->count();
+    }
+    auto id = job_id_for(spec, digest);
+    auto existing = store.find_job(id);
+    if (!existing)
+      return existing.error();
+    if (*existing)
+      return id; // resumed: its inputs were stored when it was created
+    auto stored = store_inputs(kind.list, spec.params, store, id);
+    if (!stored)
+      return make_error(stored.error().code, where + stored.error().message);
+    if (spec.fingerprint || stored->hex() == digest) {
+      spec.tasks = stored->count();
+      return id;
+    }
+    storage::store_batch drop;
+    drop.delete_inputs(id);
+    if (auto ok = store.commit(drop, false); !ok)
+      return ok.error();
+  }
+  return make_error(errc::failed_precondition,
+                    where + "its inputs kept changing while they were listed; try again");
+}
+
+} // namespace
+
 expected<std::string> runtime::submit(job_spec spec) {
   actors::control_request req;
   req.what = actors::control_request::op::submit;
+  if (auto kind = impl_->kinds->find(spec.kind); kind && kind->list) {
+    auto id = prepare_listed_job(spec, *kind, *impl_->store);
+    if (!id)
+      return id.error();
+    req.id = std::move(*id);
+  }
   req.spec = std::move(spec);
   auto r = impl_->call(std::move(req));
   if (!r)
@@ -204,6 +261,7 @@ void runtime::stop() {
   actors::control_request req;
   req.what = actors::control_request::op::stop;
   (void)impl_->call(std::move(req)); // an already stopped supervisor has nothing to persist
+  impl_->kinds->stop_all();
 }
 
 const recovery_report& runtime::recovery() const {

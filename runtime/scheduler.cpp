@@ -46,6 +46,13 @@ void scheduler::activate_job(std::uint32_t job, job_config config, std::int64_t 
     return;
   auto& j = it->second;
   j.config = config;
+  if (config.adaptive) {
+    if (!j.window)
+      j.window.emplace(config.parallelism);
+    j.window->set_ceiling(config.parallelism);
+  } else {
+    j.window.reset();
+  }
   if (is_finished(j.record.state))
     return;
   j.active = true;
@@ -90,6 +97,7 @@ std::optional<job_status> scheduler::status(std::uint32_t job) const {
   s.retries = r.retries;
   s.bytes = r.bytes;
   s.parallelism = j.config.parallelism;
+  s.concurrency = j.window ? j.window->limit() : 0;
   s.created_ms = r.created_ms;
   s.finished_ms = r.finished_ms;
   s.last_error = r.last_error;
@@ -125,6 +133,12 @@ void scheduler::finish_run(task_id task, job_entry& j, const running_entry& run,
   j.dirty = true;
   auto checkpoint = c.checkpoint ? *c.checkpoint : run.checkpoint;
   auto failures_before = run.attempt - 1;
+  if (j.window) {
+    if (c.overloaded)
+      j.window->on_overload(run.run_id, next_run_id_);
+    else if (c.kind == outcome_kind::ok)
+      j.window->on_success();
+  }
   if (c.kind == outcome_kind::ok) {
     ++counters_.succeeded;
     ++j.record.succeeded;
@@ -247,6 +261,8 @@ void scheduler::set_job_parallelism(std::uint32_t job, std::uint32_t parallelism
     return;
   auto& j = it->second;
   j.config.parallelism = parallelism;
+  if (j.window)
+    j.window->set_ceiling(parallelism);
   j.record.parallelism = parallelism;
   if (!is_finished(j.record.state))
     j.record.state = parallelism == 0 ? job_state::paused : job_state::running;
@@ -265,8 +281,13 @@ void scheduler::begin_shutdown(std::int64_t now_ms, std::int64_t grace_ms) {
 // --- turns --------------------------------------------------------------------------------
 
 bool scheduler::dispatchable(const job_entry& j) const {
-  return j.active && !is_finished(j.record.state) && !j.cancelling &&
-         j.running < j.config.parallelism;
+  return j.active && !is_finished(j.record.state) && !j.cancelling && j.running < limit_of(j);
+}
+
+std::uint64_t scheduler::limit_of(const job_entry& j) {
+  if (j.config.parallelism == 0)
+    return 0;
+  return j.window ? j.window->limit() : j.config.parallelism;
 }
 
 expected<turn_result> scheduler::turn(std::int64_t now_ms) {
@@ -426,8 +447,8 @@ void scheduler::dispatch_fresh(std::uint64_t& free, turn_result& out) {
       auto& j = jobs_.at(seq);
       if (!dispatchable(j) || j.record.next_fresh >= j.record.total)
         continue;
-      auto n = std::min(
-          {share, free, j.config.parallelism - j.running, j.record.total - j.record.next_fresh});
+      auto n =
+          std::min({share, free, limit_of(j) - j.running, j.record.total - j.record.next_fresh});
       for (std::uint64_t k = 0; k < n; ++k) {
         task_id task{seq, j.record.next_fresh++};
         auto run_id = next_run_id_++;
@@ -478,6 +499,7 @@ void scheduler::finish_jobs(std::int64_t now_ms, turn_result& out) {
     }
     r.updated_ms = now_ms;
     r.running = j.running;
+    r.concurrency = j.window ? j.window->limit() : 0;
     batch_.put_job(r);
     j.dirty = false;
   }

@@ -27,6 +27,7 @@
 #include "haul/expected.hpp"
 #include "haul/job.hpp"
 #include "haul/task.hpp"
+#include "runtime/concurrency_window.hpp"
 #include "storage/records.hpp"
 #include "storage/store.hpp"
 
@@ -48,6 +49,8 @@ struct task_id_hash {
 struct job_config {
   retry_policy retry;
   std::uint32_t parallelism = 64; ///< 0 pauses the job.
+  /// Adapt the tasks in flight to overloads, up to `parallelism` (concurrency_window).
+  bool adaptive = false;
 };
 
 /// A task to start. run_id is unique within this process and stamps everything about
@@ -69,6 +72,7 @@ struct completion {
   std::optional<std::string> checkpoint; ///< Replaces the task's checkpoint when set.
   std::int64_t retry_after_ms = -1;      ///< A server's Retry-After; -1 when none.
   std::uint64_t bytes = 0;
+  bool overloaded = false; ///< outcome::overloaded.
 };
 
 struct stop_request {
@@ -196,6 +200,7 @@ class scheduler {
     std::int64_t cancel_deadline_ms = 0;
     bool dirty = false;
     due_window due;
+    std::optional<concurrency_window> window; ///< Adaptive jobs only.
   };
   struct running_entry {
     std::uint64_t run_id = 0;
@@ -205,6 +210,8 @@ class scheduler {
   };
 
   bool dispatchable(const job_entry& j) const;
+  /// Tasks of the job that may be in flight now.
+  static std::uint64_t limit_of(const job_entry& j);
   void finish_run(task_id task, job_entry& j, const running_entry& run, const completion& c,
                   std::int64_t now_ms);
   void requeue(task_id task, job_entry& j, std::uint32_t failures, std::int64_t due_ms,

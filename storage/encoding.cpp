@@ -44,6 +44,19 @@ std::string done_key(std::uint32_t job, std::uint64_t chunk) {
   return task_key(job, chunk);
 }
 
+std::string input_key(std::string_view id, std::uint64_t index) {
+  std::string k(id);
+  k.push_back('\0');
+  put_u64_be(k, index);
+  return k;
+}
+
+std::string input_key_end(std::string_view id) {
+  std::string k(id);
+  k.push_back('\1');
+  return k;
+}
+
 std::string due_key(std::uint32_t job, std::int64_t due_ms, std::uint64_t index) {
   std::string k;
   k.reserve(20);

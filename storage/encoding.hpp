@@ -26,6 +26,11 @@ std::string job_key(std::uint32_t job);
 /// Key of a task record or a done chunk: job (4 bytes) then index or chunk (8 bytes).
 std::string task_key(std::uint32_t job, std::uint64_t index);
 std::string done_key(std::uint32_t job, std::uint64_t chunk);
+/// inputs: job id, NUL, task index (u64 BE). Keyed by id, not seq: inputs are listed before
+/// the job has a seq. Ids never contain NUL (validate_job_name).
+std::string input_key(std::string_view id, std::uint64_t index);
+/// The first key after every input of the job id.
+std::string input_key_end(std::string_view id);
 /// Key in a job's due-time queue: job (4 bytes), due time in ms (8), task index (8). Per job,
 /// so that paging, cancelling and deleting a job touch only its own range.
 std::string due_key(std::uint32_t job, std::int64_t due_ms, std::uint64_t index);

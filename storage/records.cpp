@@ -37,6 +37,7 @@ std::string encode(const job_record& r) {
   w.svarint(r.updated_ms);
   w.svarint(r.finished_ms);
   w.str(r.last_error);
+  w.varint(r.concurrency);
   return w.take();
 }
 
@@ -56,7 +57,7 @@ expected<job_record> decode_job_record(std::string_view bytes, std::uint32_t seq
   std::uint8_t version = 0;
   if (!in.u8(version))
     return corrupt(what, "empty value");
-  if (version != job_record_version)
+  if (version != 1 && version != job_record_version)
     return corrupt(what, "record version " + std::to_string(version) + ", expected " +
                              std::to_string(job_record_version));
   job_record r;
@@ -74,6 +75,9 @@ expected<job_record> decode_job_record(std::string_view bytes, std::uint32_t seq
        in.varint(r.succeeded) && in.varint(r.dead) && in.varint(r.retries) && in.varint(r.bytes) &&
        in.varint(r.running) && in.varint(parallelism) && in.svarint(r.created_ms) &&
        in.svarint(r.updated_ms) && in.svarint(r.finished_ms) && in.str(r.last_error);
+  std::uint64_t concurrency = 0;
+  if (ok && version >= 2)
+    ok = in.varint(concurrency);
   if (!ok)
     return corrupt(what, "truncated");
   if (!in.at_end())
@@ -82,6 +86,7 @@ expected<job_record> decode_job_record(std::string_view bytes, std::uint32_t seq
     return corrupt(what, "unknown job state " + std::to_string(state));
   r.state = static_cast<job_state>(state);
   r.parallelism = static_cast<std::uint32_t>(parallelism);
+  r.concurrency = static_cast<std::uint32_t>(concurrency);
   return r;
 }
 

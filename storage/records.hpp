@@ -14,7 +14,8 @@
 
 namespace haul::storage {
 
-inline constexpr std::uint8_t job_record_version = 1;
+/// Version 2 added `concurrency`; version 1 records are still read.
+inline constexpr std::uint8_t job_record_version = 2;
 inline constexpr std::uint8_t task_record_version = 1;
 
 struct job_record {
@@ -37,6 +38,8 @@ struct job_record {
   std::int64_t updated_ms = 0;
   std::int64_t finished_ms = 0;
   std::string last_error;
+  /// Adaptive jobs: tasks allowed in flight when the record was written (for status).
+  std::uint32_t concurrency = 0;
 
   bool operator==(const job_record&) const = default;
 };

@@ -16,8 +16,18 @@ namespace haul::storage {
 namespace {
 
 // Indexes into store::cfs_, in the order of cf_names. DO NOT CHANGE the names: on-disk.
-enum cf : std::size_t { cf_meta = 0, cf_jobs, cf_job_ids, cf_tasks, cf_due, cf_done, cf_count };
-const char* const cf_names[cf_count] = {"default", "jobs", "job_ids", "tasks", "due", "done"};
+enum cf : std::size_t {
+  cf_meta = 0,
+  cf_jobs,
+  cf_job_ids,
+  cf_tasks,
+  cf_due,
+  cf_done,
+  cf_inputs,
+  cf_count
+};
+const char* const cf_names[cf_count] = {"default", "jobs", "job_ids", "tasks",
+                                        "due",     "done", "inputs"};
 
 const char* const meta_format = "format_version";
 const char* const meta_generation = "generation";
@@ -126,8 +136,17 @@ void store_batch::delete_job(std::uint32_t seq, const std::string& id) {
     add(op::type::del_range, family, job_key(seq), job_key(seq + 1));
   add(op::type::del, cf_jobs, job_key(seq));
   add(op::type::del, cf_job_ids, id);
+  delete_inputs(id);
   // Staged done bits of this job would resurrect a deleted chunk.
   std::erase_if(done_chunks_, [&](const auto& kv) { return kv.first.first == seq; });
+}
+
+void store_batch::put_input(const std::string& id, std::uint64_t index, std::string_view input) {
+  add(op::type::put, cf_inputs, input_key(id, index), std::string(input));
+}
+
+void store_batch::delete_inputs(const std::string& id) {
+  add(op::type::del_range, cf_inputs, input_key(id, 0), input_key_end(id));
 }
 
 void store_batch::put_generation(std::uint64_t generation) {
@@ -329,6 +348,17 @@ store::load_task_records(std::uint32_t job) const {
   if (!it->status().ok())
     return io_error("cannot read tasks of job " + std::to_string(job), it->status());
   return out;
+}
+
+expected<std::string> store::load_input(const std::string& id, std::uint64_t index) const {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), cfs_[cf_inputs], input_key(id, index), &v);
+  if (st.IsNotFound())
+    return make_error(errc::not_found, "store " + path_ + " has no input for task " +
+                                           std::to_string(index) + " of job " + id);
+  if (!st.ok())
+    return io_error("cannot read the input of task " + std::to_string(index) + " of job " + id, st);
+  return v;
 }
 
 expected<std::optional<task_record>> store::load_task_record(std::uint32_t job,

@@ -8,11 +8,14 @@
 //   tasks    job seq, task index (u32, u64 BE)     -> task_record (only tasks with news)
 //   due      job seq, due ms, task index (u32, u64, u64 BE) -> empty: the backoff queues
 //   done     job seq, chunk (u32, u64 BE)          -> 512-byte bitmap, merged with OR
+//   inputs   job id, NUL, task index (u64 BE)      -> the task's input (kinds that list)
 //
 // docs/storage-format.md is the reference. A store_batch collects every change of one
-// supervisor turn and store::commit writes it atomically. Thread context: a store is used by
-// one actor at a time (the supervisor, or the recovery actor before the supervisor starts);
-// const readers may run on a reader store opened in another process.
+// supervisor turn and store::commit writes it atomically. Thread context: the scheduling
+// state is written by one actor at a time (the supervisor, or the recovery actor before the
+// supervisor starts); inputs are written by runtime::submit on the caller's thread before
+// the job exists, and read by workers. RocksDB makes all of these safe together. Const
+// readers may also run on a reader store opened in another process.
 
 #include <cstdint>
 #include <map>
@@ -56,8 +59,11 @@ class store_batch {
   void delete_all_due(std::uint32_t job);
   /// Marks the task succeeded in the done bitmap. Bits of one chunk are merged into one write.
   void mark_done(std::uint32_t job, std::uint64_t index);
-  /// Deletes everything the job has in the store: record, id, tasks, due queue, done bits.
+  /// Deletes everything the job has in the store: record, id, tasks, due queue, done bits,
+  /// inputs.
   void delete_job(std::uint32_t seq, const std::string& id);
+  void put_input(const std::string& id, std::uint64_t index, std::string_view input);
+  void delete_inputs(const std::string& id);
   void put_generation(std::uint64_t generation);
   void put_next_job_seq(std::uint32_t seq);
 
@@ -115,6 +121,8 @@ class store {
   expected<std::string> load_done_chunk(std::uint32_t job, std::uint64_t chunk) const;
   expected<std::optional<task_record>> load_task_record(std::uint32_t job,
                                                         std::uint64_t index) const;
+  /// The task's input; not_found when the store has none. Safe from any thread.
+  expected<std::string> load_input(const std::string& id, std::uint64_t index) const;
 
  private:
   store() = default;

@@ -57,6 +57,9 @@ struct job_status {
   std::uint64_t retries = 0; ///< Failed attempts that were retried.
   std::uint64_t bytes = 0;   ///< Sum of outcome::bytes of succeeded tasks.
   std::uint32_t parallelism = 0;
+  /// Jobs with adaptive concurrency: the tasks allowed in flight now (<= parallelism);
+  /// 0 for other jobs.
+  std::uint32_t concurrency = 0;
   std::int64_t created_ms = 0;  ///< Unix time in milliseconds.
   std::int64_t finished_ms = 0; ///< 0 while unfinished.
   std::string last_error;       ///< The most recent task error, if any.

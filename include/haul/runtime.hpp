@@ -28,6 +28,7 @@
 
 #include "haul/expected.hpp"
 #include "haul/job.hpp"
+#include "haul/kind.hpp"
 #include "haul/task.hpp"
 
 namespace haul {
@@ -75,9 +76,13 @@ class runtime {
   /// Makes a job kind available. REQUIRES: called before submitting a job of that kind.
   /// Fails with invalid_argument when the name is taken or empty.
   expected<void> register_kind(std::string name, task_function run);
+  /// The same for a kind with more than a blocking task function (haul/kind.hpp).
+  expected<void> register_kind(job_kind kind);
 
   /// Starts the job, or resumes it when the store already knows it. Returns its id.
-  /// Fails with not_found for an unregistered kind, invalid_argument for a bad spec.
+  /// For a kind that lists inputs, a new job's inputs are listed into the store first, on
+  /// the calling thread. Fails with not_found for an unregistered kind, invalid_argument for
+  /// a bad spec, and with the list function's error when listing fails.
   expected<std::string> submit(job_spec spec);
 
   /// Blocks until the job has finished; returns its final status.

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,14 +41,26 @@ struct outcome {
   std::string error;                                    ///< Why it failed; empty on success.
   std::optional<std::chrono::milliseconds> retry_after; ///< A server's Retry-After, if any.
   std::uint64_t bytes = 0;                              ///< Bytes moved, for status and rates.
+  /// The far side said it is overloaded (HTTP 429, 503): jobs with adaptive concurrency
+  /// lower the number of tasks in flight.
+  bool overloaded = false;
 
-  static outcome success(std::uint64_t bytes = 0) { return {outcome_kind::ok, {}, {}, bytes}; }
+  static outcome success(std::uint64_t bytes = 0) {
+    return {outcome_kind::ok, {}, {}, bytes, false};
+  }
   static outcome retry(std::string why,
                        std::optional<std::chrono::milliseconds> after = std::nullopt) {
-    return {outcome_kind::retryable, std::move(why), after, 0};
+    return {outcome_kind::retryable, std::move(why), after, 0, false};
   }
-  static outcome fail(std::string why) { return {outcome_kind::permanent, std::move(why), {}, 0}; }
-  static outcome cancelled() { return {outcome_kind::cancelled, "cancelled", {}, 0}; }
+  /// A retryable failure because the far side is overloaded.
+  static outcome overload(std::string why,
+                          std::optional<std::chrono::milliseconds> after = std::nullopt) {
+    return {outcome_kind::retryable, std::move(why), after, 0, true};
+  }
+  static outcome fail(std::string why) {
+    return {outcome_kind::permanent, std::move(why), {}, 0, false};
+  }
+  static outcome cancelled() { return {outcome_kind::cancelled, "cancelled", {}, 0, false}; }
 };
 
 /// Parameters of a job: the kind-specific keys of its [[job]] table, as strings.
@@ -65,6 +78,8 @@ class task_context {
   virtual std::uint64_t generation() const = 0; ///< The process incarnation running the task.
   virtual const std::string& checkpoint() const = 0; ///< Empty when the task starts fresh.
   virtual const job_params& params() const = 0;
+  /// The task's input, as the kind's list function produced it; empty for kinds without one.
+  virtual const std::string& input() const = 0;
 
   /// Tells haul the task is alive; with a non-empty checkpoint, also records progress that
   /// the next attempt resumes from. Cheap: call it as often as progress is made.
@@ -83,5 +98,17 @@ class task_context {
 /// A job kind's work: runs one task, blocking as long as it needs, and reports its outcome.
 /// Called concurrently from several threads for different tasks of the same job.
 using task_function = std::function<outcome(task_context&)>;
+
+/// A task run handed to an asynchronous kind, which keeps it until it calls complete().
+/// Any thread may use it, one at a time: typically the kind's own event loop.
+class task_run : public task_context {
+ public:
+  /// Reports the run's outcome. Call exactly once; later calls are ignored.
+  virtual void complete(outcome result) = 0;
+};
+
+/// An asynchronous kind's work: starts the task without blocking (for example by handing it
+/// to an event loop) and completes the run later, from any thread.
+using async_task_function = std::function<void(std::shared_ptr<task_run>)>;
 
 } // namespace haul

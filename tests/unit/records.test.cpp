@@ -42,29 +42,34 @@ job_record golden_job() {
   r.updated_ms = 2000;
   r.finished_ms = 3000;
   r.last_error = "boom";
+  r.concurrency = 12;
   return r;
 }
 
-const char* const golden_job_hex = "01"          // record version
-                                   "026964"      // id "id"
-                                   "026e6d"      // name "nm"
-                                   "016b"        // kind "k"
-                                   "02"          // two params, in key order
-                                   "01610131"    // "a" = "1"
-                                   "0162023232"  // "b" = "22"
-                                   "ac02"        // total 300
-                                   "04"          // state completed_with_failures
-                                   "c801"        // next_fresh 200
-                                   "9601"        // succeeded 150
-                                   "02"          // dead 2
-                                   "03"          // retries 3
-                                   "c0843d"      // bytes 1'000'000
-                                   "01"          // running 1
-                                   "10"          // parallelism 16
-                                   "d00f"        // created_ms 1000, zig-zag 2000
-                                   "a01f"        // updated_ms 2000, zig-zag 4000
-                                   "f02e"        // finished_ms 3000, zig-zag 6000
-                                   "04626f6f6d"; // last_error "boom"
+// Version 1 lacks `concurrency`; stores written before it are still read.
+const char* const golden_job_v1_hex = "01"          // record version
+                                      "026964"      // id "id"
+                                      "026e6d"      // name "nm"
+                                      "016b"        // kind "k"
+                                      "02"          // two params, in key order
+                                      "01610131"    // "a" = "1"
+                                      "0162023232"  // "b" = "22"
+                                      "ac02"        // total 300
+                                      "04"          // state completed_with_failures
+                                      "c801"        // next_fresh 200
+                                      "9601"        // succeeded 150
+                                      "02"          // dead 2
+                                      "03"          // retries 3
+                                      "c0843d"      // bytes 1'000'000
+                                      "01"          // running 1
+                                      "10"          // parallelism 16
+                                      "d00f"        // created_ms 1000, zig-zag 2000
+                                      "a01f"        // updated_ms 2000, zig-zag 4000
+                                      "f02e"        // finished_ms 3000, zig-zag 6000
+                                      "04626f6f6d"; // last_error "boom"
+
+// Version 2: the version byte changes and `concurrency` follows the v1 fields.
+const std::string golden_job_hex = "02" + std::string(golden_job_v1_hex + 2) + "0c"; // conc. 12
 constexpr std::size_t golden_job_state_offset = 21;
 
 task_record golden_task() {
@@ -97,6 +102,14 @@ BOOST_AUTO_TEST_CASE(the_golden_job_bytes_decode_to_the_record) {
   BOOST_TEST((*r == golden_job()));
 }
 
+BOOST_AUTO_TEST_CASE(a_version_1_job_record_decodes_with_no_concurrency) {
+  auto r = decode_job_record(from_hex(golden_job_v1_hex), 7);
+  BOOST_TEST_REQUIRE(r.has_value());
+  auto expected = golden_job();
+  expected.concurrency = 0;
+  BOOST_TEST((*r == expected));
+}
+
 BOOST_AUTO_TEST_CASE(the_golden_task_bytes_decode_to_the_record) {
   auto r = decode_task_record(from_hex(golden_task_hex));
   BOOST_TEST_REQUIRE(r.has_value());
@@ -118,11 +131,14 @@ BOOST_AUTO_TEST_CASE(keys_encode_to_the_golden_bytes) {
                                             "0000000000000005");
   BOOST_TEST(to_hex(done_key(4, 1)) == "00000004"
                                        "0000000000000001");
+  BOOST_TEST(to_hex(input_key("ab", 2)) == "616200"
+                                           "0000000000000002");
+  BOOST_TEST(to_hex(input_key_end("ab")) == "616201");
 }
 
 BOOST_AUTO_TEST_CASE(a_job_record_of_another_version_is_refused) {
   auto bytes = from_hex(golden_job_hex);
-  bytes[0] = 2;
+  bytes[0] = 3;
   auto r = decode_job_record(bytes, 7);
   BOOST_TEST_REQUIRE(!r.has_value());
   BOOST_TEST((r.error().code == errc::store_incompatible));

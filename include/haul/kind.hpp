@@ -1,0 +1,62 @@
+#pragma once
+
+// A job kind: what a job of that kind does with each of its tasks.
+//
+// The simplest kind is a blocking task function (runtime::register_kind(name, run)). A
+// job_kind can also:
+// - run tasks asynchronously (`start`): many tasks in flight on the kind's own event loop,
+//   completed from any thread (the upload kind drives libcurl's multi interface this way);
+// - list its inputs (`list`): one input per task, streamed into the store when the job is
+//   created, handed back to each task as task_context::input(). The job's id then covers a
+//   digest of the inputs, so changed inputs make a new job. The list runs once more on
+//   every submit to compute that digest, unless the job_spec sets a fingerprint;
+// - check params before anything runs (`validate`), and adapt the tasks in flight to the
+//   far side's load (`adaptive_concurrency`).
+//
+//   haul::job_kind k;
+//   k.name = "resize";
+//   k.list = [](const haul::job_params& p, haul::input_sink& out) -> haul::expected<void> {
+//     for (auto& f : files_in(p.at("dir")))
+//       if (auto ok = out.add(f); !ok) return ok;
+//     return {};
+//   };
+//   k.run = [](haul::task_context& ctx) { return resize(ctx.input()); };
+//   rt->register_kind(std::move(k));
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "haul/expected.hpp"
+#include "haul/task.hpp"
+
+namespace haul {
+
+/// Receives a job's inputs in task order: the n-th add() is task n's input.
+class input_sink {
+ public:
+  virtual ~input_sink() = default;
+  /// Fails when the input cannot be stored; the list function should return that error.
+  virtual expected<void> add(std::string_view input) = 0;
+};
+
+/// Streams a job's inputs into the sink, one per task, in task order.
+using list_function = std::function<expected<void>(const job_params&, input_sink&)>;
+
+struct job_kind {
+  std::string name;
+  /// Exactly one of run and start.
+  task_function run;
+  async_task_function start;
+  /// Empty when the params are valid; else what is wrong, naming the key.
+  std::function<std::string(const job_params&)> validate;
+  /// Optional: streams the job's inputs (which also sets its number of tasks).
+  list_function list;
+  /// Start with few tasks in flight and adapt to outcome::overloaded (AIMD).
+  bool adaptive_concurrency = false;
+  /// Optional: called once when the runtime stops, after its last task ended; an
+  /// asynchronous kind stops its event loop here and drops the runs it still holds.
+  std::function<void()> stop;
+};
+
+} // namespace haul
