@@ -128,6 +128,7 @@ struct control_request {
     cancel,
     job_parallelism,
     parallelism,
+    retry,
     stop,
   } what = op::status;
   job_spec spec;
@@ -139,6 +140,7 @@ struct control_reply {
   std::optional<error> failure;
   std::string id;
   std::vector<job_status> jobs;
+  std::uint64_t count = 0; ///< retry: tasks queued again.
 };
 
 } // namespace haul::actors

@@ -374,6 +374,23 @@ class supervisor_actor final : public caf::event_based_actor {
       request_turn();
       return control_reply{std::nullopt, req.id, {}};
     }
+    case op::retry: {
+      auto it = ids_.find(req.id);
+      if (it == ids_.end())
+        return fail_reply(errc::not_found, "no job " + req.id + " in the store");
+      auto records = cfg_.store->load_task_records(it->second);
+      if (!records)
+        return fail_reply(records.error().code, records.error().message);
+      auto n = brain_->retry_dead(it->second, *records, cfg_.now_ms());
+      if (!n)
+        return fail_reply(n.error().code, n.error().message);
+      if (*n > 0)
+        log::info("dead letter queued again", {log::str("job", req.id), log::num("tasks", *n)});
+      request_turn();
+      control_reply r{std::nullopt, req.id, {}};
+      r.count = *n;
+      return r;
+    }
     case op::parallelism:
       brain_->set_parallelism(req.parallelism);
       request_turn();

@@ -15,7 +15,13 @@ struct status_args {
   bool json = false;
 };
 
+struct retry_args {
+  std::string job;
+  std::string store = ".haul";
+};
+
 int run_command(const run_args& args);
+int retry_command(const retry_args& args);
 int status_command(const status_args& args);
 
 } // namespace haul::cli

@@ -33,9 +33,16 @@ int main(int argc, char** argv) {
   status_cmd->add_option("--store", status.store, "The store directory")->capture_default_str();
   status_cmd->add_flag("--json", status.json, "Print JSON: {\"jobs\": [...]}");
 
+  retry_args retry;
+  auto* retry_cmd = app.add_subcommand(
+      "retry", "Queue a job's dead-letter tasks again with fresh attempts; the next 'haul run' "
+               "sends them");
+  retry_cmd->add_option("JOB", retry.job, "The job id (see 'haul status')")->required();
+  retry_cmd->add_option("--store", retry.store, "The store directory")->capture_default_str();
+
   std::string help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for a subcommand");
-  help_cmd->add_option("SUBCOMMAND", help_topic, "run or status");
+  help_cmd->add_option("SUBCOMMAND", help_topic, "run, status or retry");
 
   try {
     app.parse(argc, argv);
@@ -60,5 +67,7 @@ int main(int argc, char** argv) {
     return run_command(run);
   if (*status_cmd)
     return status_command(status);
+  if (*retry_cmd)
+    return retry_command(retry);
   return exit_usage;
 }

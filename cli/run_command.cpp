@@ -103,10 +103,23 @@ int run_command(const run_args& args) {
     std::cerr << "haul: the runtime stopped before every job finished\n";
     return exit_error;
   }
-  for (const auto& s : finished)
+  for (const auto& s : finished) {
     std::cout << s.id << " " << to_string(s.state) << " succeeded=" << s.tasks.succeeded
               << " failed=" << s.tasks.failed << " total=" << s.tasks.total
               << " retries=" << s.retries << "\n";
+    if (s.tasks.failed == 0)
+      continue;
+    // The dead letter, so that nobody has to dig for what failed.
+    constexpr std::size_t shown = 20;
+    if (auto dead = rt->dead_letter(s.id, shown)) {
+      for (const auto& d : *dead)
+        std::cout << "  failed: " << d.label << " (" << d.attempts << " attempts): " << d.error
+                  << "\n";
+      if (s.tasks.failed > dead->size())
+        std::cout << "  ... and " << s.tasks.failed - dead->size() << " more\n";
+      std::cout << "  'haul retry " << s.id << "' queues them again\n";
+    }
+  }
   return exit_code_for(finished);
 }
 

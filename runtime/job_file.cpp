@@ -1,6 +1,8 @@
 #include "runtime/job_file.hpp"
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -210,6 +212,18 @@ std::string scalar_text(const toml::node& n) {
   return {};
 }
 
+/// Kind parameters that name local files: relative ones are relative to the job file, so
+/// that `haul run` works, and gives the same job ids, from any directory.
+const std::set<std::string, std::less<>> path_keys = {"source", "manifest", "database", "output"};
+
+std::string resolve_path(const std::string& value, const std::string& job_file_path) {
+  std::filesystem::path v(value);
+  if (value.empty() || v.is_absolute() || job_file_path.empty())
+    return value;
+  auto base = std::filesystem::absolute(std::filesystem::path(job_file_path)).parent_path();
+  return (base / v).lexically_normal().string();
+}
+
 } // namespace
 
 expected<job_file> parse_job_file(const std::string& text, const std::string& path) {
@@ -340,11 +354,25 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
                                                "fingerprint"};
           if (std::find(std::begin(common), std::end(common), key) != std::end(common))
             continue;
-          if (v.is_table() || v.is_array()) {
+          if (auto* sub = v.as_table()) {
+            // One level of sub-tables ([job.s3], [job.headers]) arrives as "s3.endpoint".
+            for (const auto& [sk, sv] : *sub) {
+              auto full = key + "." + std::string(sk.str());
+              if (sv.is_table() || sv.is_array())
+                p.add(sv.source(),
+                      r.where() + "." + full + ": expected a string, number or boolean");
+              else
+                spec.params[full] = scalar_text(sv);
+            }
+            continue;
+          }
+          if (v.is_array()) {
             p.add(v.source(), r.where() + "." + key + ": expected a string, number or boolean");
             continue;
           }
-          spec.params[key] = scalar_text(v);
+          spec.params[key] = path_keys.count(key) != 0 && v.is_string()
+                                 ? resolve_path(scalar_text(v), path)
+                                 : scalar_text(v);
         }
         out.jobs.push_back(std::move(spec));
       }

@@ -24,6 +24,7 @@ kind_entry entry_of(job_kind kind) {
   if (kind.validate)
     e.validate = std::move(kind.validate);
   e.list = std::move(kind.list);
+  e.describe = std::move(kind.describe);
   e.adaptive_concurrency = kind.adaptive_concurrency;
   e.stop = std::move(kind.stop);
   return e;

@@ -17,9 +17,10 @@ namespace haul {
 
 struct kind_entry {
   std::string name;
-  task_function run;         ///< A blocking or inline kind...
-  async_task_function start; ///< ...or an asynchronous one.
-  list_function list;        ///< Optional.
+  task_function run;                                           ///< A blocking or inline kind...
+  async_task_function start;                                   ///< ...or an asynchronous one.
+  list_function list;                                          ///< Optional.
+  std::function<std::string(std::string_view input)> describe; ///< Optional.
   bool adaptive_concurrency = false;
   std::function<void()> stop; ///< Optional.
   /// True when a job of these params runs quick, non-blocking tasks that may execute

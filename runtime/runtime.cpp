@@ -12,6 +12,7 @@
 #include "runtime/kind_registry.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/noop_kind.hpp"
+#include "runtime/upload/upload_kind.hpp"
 #include "storage/recovery_pass.hpp"
 #include "storage/store.hpp"
 
@@ -78,8 +79,9 @@ expected<runtime> runtime::open(runtime_options options) {
   if (!s)
     return s.error();
   p->store = std::move(*s);
-  if (auto ok = p->kinds->add(make_noop_kind()); !ok)
-    return ok.error();
+  for (auto&& kind : {make_noop_kind(), make_upload_kind()})
+    if (auto ok = p->kinds->add(kind); !ok)
+      return ok.error();
 
   p->config = std::make_unique<caf::actor_system_config>();
   auto threads = options.scheduler_threads != 0 ? options.scheduler_threads
@@ -233,6 +235,47 @@ expected<void> runtime::cancel(std::string_view id) {
   if (!r)
     return r.error();
   return {};
+}
+
+expected<std::vector<dead_task>> runtime::dead_letter(std::string_view id,
+                                                      std::size_t limit) const {
+  auto seq = impl_->store->find_job(std::string(id));
+  if (!seq)
+    return seq.error();
+  if (!*seq)
+    return make_error(errc::not_found, "no job " + std::string(id) + " in the store");
+  auto records = impl_->store->load_task_records(**seq);
+  if (!records)
+    return records.error();
+  // From the store, not the supervisor: this also works after stop().
+  std::shared_ptr<const kind_entry> kind;
+  if (auto jobs = impl_->store->load_jobs())
+    for (const auto& j : *jobs)
+      if (j.seq == **seq)
+        kind = impl_->kinds->find(j.kind);
+  std::vector<dead_task> out;
+  for (const auto& [index, rec] : *records) {
+    if (rec.state != storage::task_state::dead)
+      continue;
+    if (out.size() >= limit)
+      break;
+    dead_task d{index, rec.failures, rec.last_error, "task " + std::to_string(index)};
+    if (kind && kind->list && kind->describe)
+      if (auto input = impl_->store->load_input(std::string(id), index))
+        d.label = kind->describe(*input);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+expected<std::uint64_t> runtime::retry(std::string_view id) {
+  actors::control_request req;
+  req.what = actors::control_request::op::retry;
+  req.id = std::string(id);
+  auto r = impl_->call(std::move(req));
+  if (!r)
+    return r.error();
+  return r->count;
 }
 
 expected<void> runtime::set_parallelism(std::string_view id, std::uint32_t parallelism) {

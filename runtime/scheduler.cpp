@@ -182,6 +182,37 @@ void scheduler::requeue(task_id task, job_entry& j, std::uint32_t failures, std:
   enqueue_due(j, {due_ms, task.index}, waiting_entry{failures, std::move(checkpoint)});
 }
 
+expected<std::uint64_t>
+scheduler::retry_dead(std::uint32_t job,
+                      const std::vector<std::pair<std::uint64_t, storage::task_record>>& records,
+                      std::int64_t now_ms) {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end())
+    return make_error(errc::not_found, "no job " + std::to_string(job));
+  auto& j = it->second;
+  if (j.record.state == job_state::cancelled || j.cancelling)
+    return make_error(errc::failed_precondition,
+                      "job " + j.record.id + " is cancelled; its tasks will not run again");
+  std::uint64_t n = 0;
+  for (const auto& [index, rec] : records) {
+    if (rec.state != storage::task_state::dead)
+      continue;
+    requeue({job, index}, j, 0, now_ms, rec.last_error, rec.checkpoint);
+    ++n;
+  }
+  if (n == 0)
+    return n;
+  j.record.dead -= std::min(j.record.dead, n);
+  if (is_finished(j.record.state)) {
+    // Its process let go of the job when it finished: the next submit runs it again.
+    j.active = false;
+    j.record.state = job_state::pending;
+    j.record.finished_ms = 0;
+  }
+  j.dirty = true;
+  return n;
+}
+
 void scheduler::bury(task_id task, job_entry& j, std::uint32_t failures, std::string error,
                      std::string checkpoint) {
   ++counters_.failed;

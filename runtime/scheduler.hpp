@@ -144,6 +144,15 @@ class scheduler {
   /// The recovery actor declared the run lost: it counts as a retryable failure.
   void on_lost(task_id task, std::uint64_t run_id, std::string why, std::int64_t now_ms);
   void cancel(std::uint32_t job, std::int64_t now_ms);
+  /// Queues the job's dead-letter tasks again (`haul retry`): each is due now with its
+  /// attempts reset and its checkpoint kept. `records` are the job's stored task records;
+  /// only the dead ones count. A finished job becomes pending (inactive): its next submit
+  /// runs them; a job still running runs them now.
+  /// Fails with failed_precondition for a cancelled job. Returns how many were queued.
+  expected<std::uint64_t>
+  retry_dead(std::uint32_t job,
+             const std::vector<std::pair<std::uint64_t, storage::task_record>>& records,
+             std::int64_t now_ms);
   void set_job_parallelism(std::uint32_t job, std::uint32_t parallelism);
   void set_parallelism(std::uint32_t parallelism);
   /// Starts nothing more and asks every running task to stop within grace_ms.

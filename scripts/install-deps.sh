@@ -9,7 +9,16 @@ packages=(
   libcurl4-openssl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libcpp-httplib-dev libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev
   sqlite3 clang-format
+  # The upload tests' own servers (scripts/test-servers): Debian's nginx has the WebDAV
+  # module built in. Each test starts a private instance on a free port, so the system
+  # service that the package may start on port 80 is never used.
+  nginx
 )
+# node runs s3rver and the stall upstream. Debian's npm conflicts with other node builds
+# (nodesource's nodejs ships its own npm), so Debian's are added only when npm is missing.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
 bash scripts/install-deps.sh
+# The S3 test server (npm), installed once here rather than by the first test that needs it.
+if [ ! -d scripts/test-servers/node_modules ]; then
+  (cd scripts/test-servers && npm ci --no-audit --no-fund)
+fi
 
 echo "== build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo

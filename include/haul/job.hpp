@@ -65,6 +65,14 @@ struct job_status {
   std::string last_error;       ///< The most recent task error, if any.
 };
 
+/// A task in the dead letter.
+struct dead_task {
+  std::uint64_t index = 0;
+  std::uint32_t attempts = 0;
+  std::string error;
+  std::string label; ///< What the task is about (an upload's key); "task N" for kinds without.
+};
+
 /// What to run. The id of the job is derived from name, kind, params, tasks and fingerprint:
 /// submitting the same spec again resumes the job; a changed one is a new job, and a stored
 /// job of the same name with another id is deleted (never mixed with the new one).

@@ -52,6 +52,8 @@ struct job_kind {
   std::function<std::string(const job_params&)> validate;
   /// Optional: streams the job's inputs (which also sets its number of tasks).
   list_function list;
+  /// Optional: a short label for a task's input in messages (an upload's key).
+  std::function<std::string(std::string_view input)> describe;
   /// Start with few tasks in flight and adapt to outcome::overloaded (AIMD).
   bool adaptive_concurrency = false;
   /// Optional: called once when the runtime stops, after its last task ended; an

@@ -93,6 +93,12 @@ class runtime {
 
   /// Cancels the job: pending tasks never start, running ones are asked to stop.
   expected<void> cancel(std::string_view id);
+  /// Up to `limit` tasks of the job's dead letter, in task order.
+  expected<std::vector<dead_task>> dead_letter(std::string_view id, std::size_t limit = 100) const;
+  /// Queues the job's dead-letter tasks again with fresh attempts (`haul retry`). A job
+  /// still running runs them now; a finished one at its next submit. Returns how many.
+  /// Fails with not_found, or failed_precondition for a cancelled job.
+  expected<std::uint64_t> retry(std::string_view id);
   /// Changes a job's parallelism while it runs; 0 pauses it.
   expected<void> set_parallelism(std::string_view id, std::uint32_t parallelism);
   /// Changes the runtime's parallelism; 0 pauses every job.

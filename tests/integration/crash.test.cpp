@@ -20,24 +20,15 @@
 #include <vector>
 
 #include "../unit/temp_dir.hpp"
+#include "haul_process.hpp"
 
 namespace {
+
+using haul::test::start_haul;
 
 constexpr std::uint64_t tasks = 100'000;
 constexpr std::uint64_t parallelism = 64;
 constexpr int kills = 5;
-
-pid_t start_haul(const std::string& jobs, const std::string& log) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execl(HAUL_BINARY, "haul", "run", jobs.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
 
 std::uintmax_t file_size(const std::string& path) {
   std::error_code ec;

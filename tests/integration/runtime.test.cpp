@@ -11,36 +11,15 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "../unit/temp_dir.hpp"
 #include "haul/runtime.hpp"
+#include "runtime_fixture.hpp"
 
 using namespace std::chrono_literals;
+using haul::test::open_or_fail;
+using haul::test::options_for;
+using haul::test::wait_for;
 
 namespace {
-
-haul::runtime_options options_for(const haul::test::temp_dir& dir) {
-  haul::runtime_options o;
-  o.store = dir.sub("store");
-  o.parallelism = 8;
-  o.retry.initial_backoff = 1ms;
-  o.retry.max_backoff = 5ms;
-  o.report_interval = 100ms;
-  o.shutdown_grace = 2s;
-  o.scheduler_threads = 2;
-  return o;
-}
-
-haul::runtime open_or_fail(const haul::runtime_options& o) {
-  auto rt = haul::runtime::open(o);
-  BOOST_REQUIRE_MESSAGE(rt.has_value(), (rt ? "" : rt.error().message));
-  return std::move(*rt);
-}
-
-haul::job_status wait_for(haul::runtime& rt, const std::string& id) {
-  auto st = rt.wait(id);
-  BOOST_REQUIRE_MESSAGE(st.has_value(), (st ? "" : st.error().message));
-  return *st;
-}
 
 /// A gate tasks block on until the test opens it (or the task is asked to stop).
 class gate {

@@ -263,6 +263,51 @@ BOOST_AUTO_TEST_CASE(a_job_with_some_failed_tasks_ends_completed_with_failures) 
   BOOST_TEST(rec.dead == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(retrying_the_dead_letter_requeues_only_dead_tasks_with_fresh_attempts) {
+  scheduler_harness h;
+  auto job = h.add_job(3);
+  auto ds = h.turn(0).dispatches;
+  h.complete(ds[0], outcome_kind::permanent, 10);
+  h.complete(ds[1], outcome_kind::ok, 10);
+  h.complete(ds[2], outcome_kind::permanent, 10);
+  h.turn(10);
+  BOOST_TEST((h.stored_job(job).state == job_state::completed_with_failures));
+  auto records = h.store().load_task_records(job);
+  BOOST_REQUIRE(records.has_value());
+  auto n = h.sched.retry_dead(job, *records, 20);
+  BOOST_REQUIRE(n.has_value());
+  BOOST_TEST(*n == 2u);
+  h.turn(20);
+  auto rec = h.stored_job(job);
+  BOOST_TEST((rec.state == job_state::pending));
+  BOOST_TEST(rec.dead == 0u);
+  BOOST_TEST(rec.finished_ms == 0);
+  BOOST_TEST((h.stored_task(job, 0)->state == storage::task_state::waiting));
+  BOOST_TEST(h.stored_task(job, 0)->failures == 0u);
+  BOOST_TEST(!h.stored_task(job, 1).has_value());
+  BOOST_TEST(h.stored_due(job).size() == 2u);
+  // A finished job's process let it go: it runs again once activated (the next submit).
+  BOOST_TEST(h.turn(30).dispatches.empty());
+  h.sched.activate_job(job, {}, 40);
+  auto again = h.turn(40).dispatches;
+  BOOST_TEST(indices(again) == (std::vector<std::uint64_t>{0, 2}),
+             boost::test_tools::per_element());
+  BOOST_TEST(again[0].attempt == 1u);
+  for (const auto& d : again)
+    h.complete(d, outcome_kind::ok, 50);
+  h.turn(50);
+  BOOST_TEST((h.stored_job(job).state == job_state::succeeded));
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_job_cannot_be_retried) {
+  scheduler_harness h;
+  auto job = h.add_job(1);
+  h.sched.cancel(job, 0);
+  h.turn(0);
+  auto n = h.sched.retry_dead(job, {}, 10);
+  BOOST_TEST(!n.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_task_that_exhausts_its_attempts_goes_to_the_dead_letter) {
   scheduler_harness h;
   auto job = h.add_job(1, job_with(64, 2));

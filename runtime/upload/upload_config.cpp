@@ -1,0 +1,262 @@
+#include "runtime/upload/upload_config.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "runtime/duration.hpp"
+
+namespace haul::upload {
+
+namespace {
+
+constexpr std::uint64_t min_part_size = 5ull << 20; // S3: every part but the last
+constexpr std::uint64_t max_parts = 10'000;
+
+const std::set<std::string, std::less<>> plain_keys = {
+    "source",          "manifest",         "target",        "multipart_threshold",
+    "part_size",       "part_concurrency", "part_attempts", "connect_timeout",
+    "stall_timeout",   "transfer_timeout", "content_type",  "skip_existing",
+    "bearer_token_env"};
+const std::set<std::string, std::less<>> s3_keys = {
+    "s3.endpoint",          "s3.region",     "s3.access_key_env", "s3.secret_key_env",
+    "s3.session_token_env", "s3.path_style", "s3.sign_payload"};
+
+expected<void> bad(const std::string& key, const std::string& what) {
+  return make_error(errc::invalid_argument, key + ": " + what);
+}
+
+expected<bool> flag(const job_params& p, const std::string& key, bool fallback) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  if (it->second == "true")
+    return true;
+  if (it->second == "false")
+    return false;
+  return make_error(errc::invalid_argument,
+                    key + ": expected true or false, found '" + it->second + "'");
+}
+
+expected<std::uint64_t> size(const job_params& p, const std::string& key, std::uint64_t fallback) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  auto v = parse_size(it->second);
+  if (!v)
+    return make_error(errc::invalid_argument,
+                      key + ": expected a size such as \"64MiB\", found '" + it->second + "'");
+  return *v;
+}
+
+expected<std::chrono::milliseconds> duration(const job_params& p, const std::string& key,
+                                             std::chrono::milliseconds fallback) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  auto v = parse_duration_ms(it->second);
+  if (!v)
+    return make_error(errc::invalid_argument,
+                      key + ": expected a duration such as \"30s\", found '" + it->second + "'");
+  return std::chrono::milliseconds(*v);
+}
+
+expected<std::uint32_t> count(const job_params& p, const std::string& key, std::uint32_t fallback,
+                              std::uint32_t lo, std::uint32_t hi) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  const auto& v = it->second;
+  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(v) < lo || std::stoul(v) > hi)
+    return make_error(errc::invalid_argument, key + ": expected an integer from " +
+                                                  std::to_string(lo) + " to " + std::to_string(hi) +
+                                                  ", found '" + v + "'");
+  return static_cast<std::uint32_t>(std::stoul(v));
+}
+
+bool env_set(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v && *v;
+}
+
+bool valid_header_name(std::string_view n) {
+  if (n.empty())
+    return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+/// Splits "scheme://host[:port]/rest" into scheme, host[:port] and rest (without the '/').
+bool split_url(std::string_view url, std::string& scheme, std::string& host, std::string& rest) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos)
+    return false;
+  scheme = std::string(url.substr(0, sep));
+  auto after = url.substr(sep + 3);
+  auto slash = after.find('/');
+  host = std::string(after.substr(0, slash));
+  rest = slash == std::string_view::npos ? std::string() : std::string(after.substr(slash + 1));
+  return !host.empty() && host.find_first_of(" @?#") == std::string::npos;
+}
+
+expected<void> parse_target(const job_params& p, upload_config& c) {
+  auto it = p.find("target");
+  if (it == p.end())
+    return bad("target", "missing: an http://, https:// or s3:// URL to upload to");
+  const auto& t = it->second;
+  std::string scheme, host, rest;
+  if (!split_url(t, scheme, host, rest))
+    return bad("target", "expected an http://, https:// or s3:// URL, found '" + t + "'");
+  if (scheme == "http" || scheme == "https") {
+    c.target = upload_config::target_type::http;
+    c.http_base = t;
+    if (c.http_base.back() != '/')
+      c.http_base.push_back('/');
+    for (const auto& [k, v] : p)
+      if (k.starts_with("s3."))
+        return bad(k, "S3 settings need an s3:// target, not " + scheme + "://");
+    return {};
+  }
+  if (scheme != "s3")
+    return bad("target", "expected an http://, https:// or s3:// URL, found '" + t + "'");
+  c.target = upload_config::target_type::s3;
+  c.s3.bucket = host;
+  c.s3.prefix = rest;
+  if (!c.s3.prefix.empty() && c.s3.prefix.back() != '/')
+    c.s3.prefix.push_back('/');
+  auto& s3 = c.s3;
+  if (auto e = p.find("s3.endpoint"); e != p.end()) {
+    std::string path;
+    if (!split_url(e->second, s3.scheme, s3.host, path) ||
+        (s3.scheme != "http" && s3.scheme != "https") || !path.empty())
+      return bad("s3.endpoint",
+                 "expected http(s)://HOST[:PORT] with no path, found '" + e->second + "'");
+  }
+  if (auto r = p.find("s3.region"); r != p.end()) {
+    if (r->second.empty() || r->second.find_first_of(" /") != std::string::npos)
+      return bad("s3.region", "expected a region such as \"us-east-1\" or \"auto\"");
+    s3.region = r->second;
+  }
+  if (s3.host.empty())
+    s3.host = "s3." + s3.region + ".amazonaws.com";
+  if (auto v = p.find("s3.access_key_env"); v != p.end())
+    s3.access_key_env = v->second;
+  if (auto v = p.find("s3.secret_key_env"); v != p.end())
+    s3.secret_key_env = v->second;
+  if (auto v = p.find("s3.session_token_env"); v != p.end())
+    s3.session_token_env = v->second;
+  auto path_style = flag(p, "s3.path_style", false);
+  if (!path_style)
+    return path_style.error();
+  s3.path_style = *path_style;
+  auto sign = flag(p, "s3.sign_payload", false);
+  if (!sign)
+    return sign.error();
+  s3.sign_payload = *sign;
+  if (!s3.path_style && s3.bucket.find('.') != std::string::npos && s3.scheme == "https")
+    return bad("s3.path_style", "bucket '" + s3.bucket +
+                                    "' has dots, which break TLS for virtual-hosted "
+                                    "addressing: set s3.path_style = true");
+  for (const auto* key : {&s3.access_key_env, &s3.secret_key_env})
+    if (!env_set(*key))
+      return bad(key == &s3.access_key_env ? "s3.access_key_env" : "s3.secret_key_env",
+                 "environment variable " + *key + " is not set");
+  if (!s3.session_token_env.empty() && !env_set(s3.session_token_env))
+    return bad("s3.session_token_env",
+               "environment variable " + s3.session_token_env + " is not set");
+  return {};
+}
+
+} // namespace
+
+expected<upload_config> parse_upload_config(const job_params& p) {
+  upload_config c;
+  for (const auto& [k, v] : p) {
+    if (plain_keys.count(k) != 0 || s3_keys.count(k) != 0)
+      continue;
+    if (k.starts_with("headers.")) {
+      auto name = k.substr(8);
+      if (!valid_header_name(name))
+        return make_error(errc::invalid_argument, k + ": not a valid header name");
+      if (v.find_first_of("\r\n") != std::string::npos)
+        return make_error(errc::invalid_argument, k + ": a header value must be one line");
+      c.headers.emplace_back(name, v);
+      continue;
+    }
+    return make_error(errc::invalid_argument,
+                      "unknown key '" + k +
+                          "' for kind upload (expected source or manifest, target, "
+                          "multipart_threshold, part_size, part_concurrency, part_attempts, "
+                          "connect_timeout, stall_timeout, transfer_timeout, content_type, "
+                          "skip_existing, bearer_token_env, [job.s3] and [job.headers] keys)");
+  }
+  auto src = p.find("source");
+  auto man = p.find("manifest");
+  if ((src == p.end()) == (man == p.end()))
+    return make_error(errc::invalid_argument,
+                      "source, manifest: set exactly one (a directory, or a JSONL manifest)");
+  c.source =
+      src != p.end() ? upload_config::source_type::directory : upload_config::source_type::manifest;
+  c.source_path = src != p.end() ? src->second : man->second;
+  if (c.source_path.empty())
+    return make_error(errc::invalid_argument,
+                      std::string(src != p.end() ? "source" : "manifest") + ": empty path");
+  if (auto ok = parse_target(p, c); !ok)
+    return ok.error();
+  auto threshold = size(p, "multipart_threshold", c.multipart_threshold);
+  auto part = size(p, "part_size", c.part_size);
+  auto parts = count(p, "part_concurrency", c.part_concurrency, 1, 64);
+  auto attempts = count(p, "part_attempts", c.part_attempts, 1, 100);
+  auto connect = duration(p, "connect_timeout", c.timeouts.connect);
+  auto stall = duration(p, "stall_timeout", c.timeouts.stall);
+  auto total = duration(p, "transfer_timeout", c.timeouts.total);
+  auto skip = flag(p, "skip_existing", false);
+  for (auto* e : {&threshold, &part})
+    if (!*e)
+      return e->error();
+  for (auto* e : {&parts, &attempts})
+    if (!*e)
+      return e->error();
+  for (auto* e : {&connect, &stall, &total})
+    if (!*e)
+      return e->error();
+  if (!skip)
+    return skip.error();
+  c.multipart_threshold = *threshold;
+  c.part_size = *part;
+  c.part_concurrency = *parts;
+  c.part_attempts = *attempts;
+  c.timeouts = {*connect, *total, *stall};
+  c.skip_existing = *skip;
+  if (c.part_size < min_part_size)
+    return make_error(errc::invalid_argument,
+                      "part_size: at least 5MiB (S3's smallest part), found " + p.at("part_size"));
+  if (c.multipart_threshold < min_part_size)
+    return make_error(errc::invalid_argument,
+                      "multipart_threshold: at least 5MiB (S3's smallest part)");
+  if (c.timeouts.connect.count() <= 0)
+    return make_error(errc::invalid_argument, "connect_timeout: must be positive");
+  if (auto ct = p.find("content_type"); ct != p.end())
+    c.content_type = ct->second;
+  if (auto b = p.find("bearer_token_env"); b != p.end()) {
+    if (c.target != upload_config::target_type::http)
+      return make_error(errc::invalid_argument,
+                        "bearer_token_env: only for http(s):// targets; S3 signs requests");
+    if (!env_set(b->second))
+      return make_error(errc::invalid_argument,
+                        "bearer_token_env: environment variable " + b->second + " is not set");
+    c.bearer_token_env = b->second;
+  }
+  return c;
+}
+
+std::uint64_t part_size_for(const upload_config& c, std::uint64_t file_size) {
+  auto need = (file_size + max_parts - 1) / max_parts;
+  auto mib = 1ull << 20;
+  return std::max<std::uint64_t>(c.part_size, (need + mib - 1) / mib * mib);
+}
+
+} // namespace haul::upload
