@@ -1,36 +1,31 @@
 #include "runtime/concurrency_window.hpp"
 
 #include <algorithm>
-#include <limits>
 
 namespace haul::sched {
 
 concurrency_window::concurrency_window(std::uint32_t ceiling)
-    : window_(std::min<double>(initial, std::max<std::uint32_t>(ceiling, 1)))
-    , threshold_(std::numeric_limits<double>::infinity())
+    : window_(std::min(initial, std::max<std::uint32_t>(ceiling, 1)))
     , ceiling_(std::max<std::uint32_t>(ceiling, 1)) {}
 
-std::uint32_t concurrency_window::limit() const {
-  return std::clamp<std::uint32_t>(static_cast<std::uint32_t>(window_), 1, ceiling_);
-}
-
-void concurrency_window::on_success() {
-  // +1 per success doubles the window per round trip; +1/window adds one per round trip.
-  window_ += window_ < threshold_ ? 1.0 : 1.0 / window_;
-  window_ = std::min<double>(window_, ceiling_);
-}
-
-void concurrency_window::on_overload(std::uint64_t run_id, std::uint64_t next_run_id) {
-  if (run_id < quiet_before_run_)
+void concurrency_window::on_completion(bool overloaded) {
+  ++round_completions_;
+  round_overloads_ += overloaded ? 1 : 0;
+  if (round_completions_ < std::max(window_, min_round))
     return;
-  window_ = std::max(1.0, window_ / 2);
-  threshold_ = window_;
-  quiet_before_run_ = next_run_id;
+  if (round_overloads_ * overload_share_denominator >= round_completions_) {
+    window_ = std::max<std::uint32_t>(1, window_ / 2);
+    slow_start_ = false;
+  } else {
+    window_ = std::min(ceiling_, slow_start_ ? window_ * 2 : window_ + 1);
+  }
+  round_completions_ = 0;
+  round_overloads_ = 0;
 }
 
 void concurrency_window::set_ceiling(std::uint32_t ceiling) {
   ceiling_ = std::max<std::uint32_t>(ceiling, 1);
-  window_ = std::min<double>(window_, ceiling_);
+  window_ = std::min(window_, ceiling_);
 }
 
 } // namespace haul::sched

@@ -133,12 +133,8 @@ void scheduler::finish_run(task_id task, job_entry& j, const running_entry& run,
   j.dirty = true;
   auto checkpoint = c.checkpoint ? *c.checkpoint : run.checkpoint;
   auto failures_before = run.attempt - 1;
-  if (j.window) {
-    if (c.overloaded)
-      j.window->on_overload(run.run_id, next_run_id_);
-    else if (c.kind == outcome_kind::ok)
-      j.window->on_success();
-  }
+  if (j.window && c.kind != outcome_kind::cancelled)
+    j.window->on_completion(c.overloaded);
   if (c.kind == outcome_kind::ok) {
     ++counters_.succeeded;
     ++j.record.succeeded;

@@ -8,6 +8,20 @@ using namespace haul;
 using haul::sched::concurrency_window;
 using haul::test::scheduler_harness;
 
+namespace {
+
+/// One round of `n` completions of which `overloads` said overloaded.
+void round_of(concurrency_window& w, std::uint32_t n, std::uint32_t overloads) {
+  for (std::uint32_t i = 0; i < n; ++i)
+    w.on_completion(i < overloads);
+}
+
+std::uint32_t round_size(const concurrency_window& w) {
+  return std::max(w.limit(), concurrency_window::min_round);
+}
+
+} // namespace
+
 BOOST_AUTO_TEST_SUITE(concurrency_window_tests)
 
 BOOST_AUTO_TEST_CASE(it_starts_low_and_never_above_the_ceiling) {
@@ -16,59 +30,65 @@ BOOST_AUTO_TEST_CASE(it_starts_low_and_never_above_the_ceiling) {
   BOOST_TEST(concurrency_window(0).limit() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(slow_start_doubles_per_round_of_successes) {
+BOOST_AUTO_TEST_CASE(slow_start_doubles_per_clean_round_up_to_the_ceiling) {
   concurrency_window w(64);
-  // One round: as many successes as tasks in flight.
-  for (int round = 0; round < 3; ++round) {
-    auto before = w.limit();
-    for (std::uint32_t i = 0; i < before; ++i)
-      w.on_success();
-    BOOST_TEST(w.limit() == before * 2);
+  std::vector<std::uint32_t> seen;
+  for (int r = 0; r < 6; ++r) {
+    round_of(w, round_size(w), 0);
+    seen.push_back(w.limit());
   }
-  for (int i = 0; i < 1000; ++i)
-    w.on_success();
-  BOOST_TEST(w.limit() == 64u);
+  BOOST_TEST(seen == (std::vector<std::uint32_t>{8, 16, 32, 64, 64, 64}),
+             boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(an_overload_halves_and_growth_becomes_additive) {
+BOOST_AUTO_TEST_CASE(nothing_changes_before_a_round_is_complete) {
   concurrency_window w(64);
-  for (int i = 0; i < 28; ++i)
-    w.on_success(); // 4 -> 32
+  round_of(w, concurrency_window::min_round - 1, 0);
+  BOOST_TEST(w.limit() == concurrency_window::initial);
+}
+
+BOOST_AUTO_TEST_CASE(a_burst_of_overloads_halves_once_per_round_then_growth_is_additive) {
+  concurrency_window w(64);
+  round_of(w, 16, 0);
+  round_of(w, 16, 0);
+  round_of(w, 16, 0); // 32
   BOOST_TEST(w.limit() == 32u);
-  w.on_overload(10, 11);
+  round_of(w, 32, 32); // the whole round overloaded: halves once, not 32 times
   BOOST_TEST(w.limit() == 16u);
-  // A round of successes now adds about one (1/window each), not one each.
-  for (int i = 0; i < 17; ++i)
-    w.on_success();
+  round_of(w, 16, 0);
   BOOST_TEST(w.limit() == 17u);
-  for (int i = 0; i < 18; ++i)
-    w.on_success();
+  round_of(w, 17, 0);
   BOOST_TEST(w.limit() == 18u);
 }
 
-BOOST_AUTO_TEST_CASE(a_burst_of_overloads_from_runs_already_in_flight_counts_once) {
+BOOST_AUTO_TEST_CASE(a_round_at_the_overload_share_halves_and_one_below_it_does_not) {
+  concurrency_window below(64);
+  round_of(below, 16, 3); // 3 of 16 < 1 in 5
+  BOOST_TEST(below.limit() == 8u);
+  concurrency_window at(64);
+  round_of(at, 16, 4); // 4 of 16 >= 1 in 5
+  BOOST_TEST(at.limit() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_scattering_of_overloads_keeps_the_window_at_the_ceiling) {
+  // One completion in ten overloaded, evenly spread: a flaky proxy, not an overloaded server.
   concurrency_window w(64);
-  for (int i = 0; i < 28; ++i)
-    w.on_success();
-  w.on_overload(100, 150); // runs 100..149 were in flight when it shrank
-  w.on_overload(120, 160);
-  w.on_overload(149, 170);
-  BOOST_TEST(w.limit() == 16u);
-  w.on_overload(150, 180); // started after the decrease: it saw the smaller window
-  BOOST_TEST(w.limit() == 8u);
+  for (int i = 0; i < 10'000; ++i)
+    w.on_completion(i % 10 == 9);
+  BOOST_TEST(w.limit() == 64u);
 }
 
 BOOST_AUTO_TEST_CASE(it_never_goes_below_one) {
   concurrency_window w(64);
-  for (std::uint64_t run = 0; run < 20; ++run)
-    w.on_overload(run * 10, run * 10 + 1);
+  for (int r = 0; r < 20; ++r)
+    round_of(w, round_size(w), round_size(w));
   BOOST_TEST(w.limit() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_lower_ceiling_caps_the_window_at_once) {
   concurrency_window w(64);
-  for (int i = 0; i < 60; ++i)
-    w.on_success();
+  for (int r = 0; r < 5; ++r)
+    round_of(w, round_size(w), 0);
   w.set_ceiling(10);
   BOOST_TEST(w.limit() == 10u);
 }
@@ -81,18 +101,27 @@ BOOST_AUTO_TEST_CASE(an_adaptive_job_dispatches_within_its_window_and_shrinks_on
   auto job = h.add_job(1000, config);
   auto r = h.turn(0);
   BOOST_TEST(r.dispatches.size() == concurrency_window::initial);
-  // Four successes: the window doubles to eight, all of it dispatched in the next turn.
-  for (const auto& d : r.dispatches)
-    h.complete(d, outcome_kind::ok, 1);
-  r = h.turn(1);
-  BOOST_TEST(r.dispatches.size() == 8u);
+  // A clean round (16 completions) doubles the window to eight.
+  std::int64_t now = 1;
+  for (int done = 0; done < 16; ++now) {
+    for (const auto& d : r.dispatches)
+      if (done++ < 16)
+        h.complete(d, outcome_kind::ok, now);
+    r = h.turn(now);
+  }
   BOOST_TEST(h.sched.status(job)->concurrency == 8u);
-  // One overloaded run halves the window: four in flight are over it, nothing starts.
-  auto c = scheduler_harness::report(r.dispatches[0], outcome_kind::retryable);
-  c.overloaded = true;
-  BOOST_TEST(h.sched.on_completion(c, 2));
-  auto after = h.turn(2);
-  BOOST_TEST(after.dispatches.empty());
+  BOOST_TEST(h.sched.running() == 8u);
+  // A round of overloads (16 completions, two turns of eight) halves it once.
+  std::vector<sched::dispatch> running = r.dispatches;
+  for (int done = 0; done < 16; ++now) {
+    for (const auto& d : running) {
+      auto c = scheduler_harness::report(d, outcome_kind::retryable);
+      c.overloaded = true;
+      if (done++ < 16)
+        BOOST_TEST(h.sched.on_completion(c, now));
+    }
+    running = h.turn(now).dispatches;
+  }
   BOOST_TEST(h.sched.status(job)->concurrency == 4u);
   BOOST_TEST(h.stored_job(job).concurrency == 4u);
 }
