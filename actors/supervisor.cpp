@@ -322,6 +322,21 @@ class supervisor_actor final : public caf::event_based_actor {
   }
 
   void report(bool final) {
+    // Per job: the progress a log reader (no terminal) follows, the numbers of `haul status`.
+    for (const auto& [seq, j] : jobs_) {
+      auto st = brain_->status(seq);
+      if (!st || is_finished(st->state))
+        continue;
+      log::info("progress",
+                {log::str("job", st->id), log::num("done", st->tasks.succeeded + st->tasks.failed),
+                 log::num("total", st->tasks.total), log::num("failed", st->tasks.failed),
+                 log::num("retries", st->retries), log::num("bytes", st->bytes),
+                 log::num("tasks_per_s", st->tasks_per_second),
+                 log::num("bytes_per_s", st->bytes_per_second),
+                 log::num("eta_s", static_cast<double>(st->eta_ms) / 1000.0),
+                 log::num("running", st->tasks.running),
+                 log::num("concurrency", static_cast<std::uint64_t>(st->concurrency))});
+    }
     const auto& c = brain_->counters();
     auto elapsed = std::max<std::int64_t>(1, cfg_.now_ms() - started_ms_);
     double failure_rate = c.completed == 0 ? 0.0

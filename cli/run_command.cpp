@@ -5,12 +5,14 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <pthread.h>
 #include <thread>
 #include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/progress_display.hpp"
 #include "haul/runtime.hpp"
 #include "runtime/job_file.hpp"
 #include "runtime/logging.hpp"
@@ -43,7 +45,10 @@ int run_command(const run_args& args) {
   auto& f = *file;
   if (!args.store.empty())
     f.runtime.store = args.store;
-  log::configure(args.quiet ? log::level::warn : f.log_level, f.log_format);
+  // On a terminal the progress display replaces the info log lines, which would scroll it
+  // away; elsewhere (a file, a journal) the log lines are the progress.
+  bool bars = !args.quiet && ::isatty(STDERR_FILENO) == 1;
+  log::configure(args.quiet || bars ? log::level::warn : f.log_level, f.log_format);
 
   auto signals = block_signals();
   auto rt = runtime::open(f.runtime);
@@ -81,6 +86,9 @@ int run_command(const run_args& args) {
     }
     ids.push_back(*id);
   }
+  std::optional<progress_display> display;
+  if (bars && code == exit_ok)
+    display.emplace(*rt, ids);
   std::vector<job_status> finished;
   if (code == exit_ok) {
     for (const auto& id : ids) {
@@ -90,6 +98,8 @@ int run_command(const run_args& args) {
       finished.push_back(*st);
     }
   }
+  if (display)
+    display->stop();
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
   signal_thread.join();
   if (stopper.joinable())

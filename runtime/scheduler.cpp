@@ -56,6 +56,9 @@ void scheduler::activate_job(std::uint32_t job, job_config config, std::int64_t 
   if (is_finished(j.record.state))
     return;
   j.active = true;
+  j.record.run_started_ms = now_ms;
+  j.record.run_base_succeeded = j.record.succeeded;
+  j.record.run_base_bytes = j.record.bytes;
   j.record.state = config.parallelism == 0 ? job_state::paused : job_state::running;
   j.record.parallelism = config.parallelism;
   j.record.updated_ms = now_ms;
@@ -78,29 +81,9 @@ std::optional<job_status> scheduler::status(std::uint32_t job) const {
   if (it == jobs_.end())
     return std::nullopt;
   const auto& j = it->second;
-  const auto& r = j.record;
-  job_status s;
-  s.id = r.id;
-  s.name = r.name;
-  s.kind = r.kind;
-  s.state = r.state;
-  s.tasks.total = r.total;
-  s.tasks.succeeded = r.succeeded;
-  s.tasks.failed = r.dead;
-  s.tasks.running = j.running;
-  auto ended = r.succeeded + r.dead + j.running;
-  auto rest = r.total > ended ? r.total - ended : 0;
-  if (r.state == job_state::cancelled)
-    s.tasks.cancelled = rest;
-  else
-    s.tasks.pending = rest;
-  s.retries = r.retries;
-  s.bytes = r.bytes;
+  auto s = storage::status_of(j.record, j.running);
   s.parallelism = j.config.parallelism;
   s.concurrency = j.window ? j.window->limit() : 0;
-  s.created_ms = r.created_ms;
-  s.finished_ms = r.finished_ms;
-  s.last_error = r.last_error;
   return s;
 }
 

@@ -14,28 +14,13 @@ namespace haul {
 namespace {
 
 job_status from_record(const storage::job_record& r, bool owned) {
-  job_status s;
-  s.id = r.id;
-  s.name = r.name;
-  s.kind = r.kind;
-  s.state = r.state;
-  s.tasks.total = r.total;
-  s.tasks.succeeded = r.succeeded;
-  s.tasks.failed = r.dead;
-  // A record's running count is live only while its owner runs.
-  s.tasks.running = owned && !is_finished(r.state) ? r.running : 0;
-  auto ended = r.succeeded + r.dead + s.tasks.running;
-  auto rest = r.total > ended ? r.total - ended : 0;
-  if (r.state == job_state::cancelled)
-    s.tasks.cancelled = rest;
-  else
-    s.tasks.pending = rest;
-  s.retries = r.retries;
-  s.bytes = r.bytes;
-  s.parallelism = r.parallelism;
-  s.created_ms = r.created_ms;
-  s.finished_ms = r.finished_ms;
-  s.last_error = r.last_error;
+  // A record's running count and concurrency are live only while its owner runs.
+  bool live = owned && !is_finished(r.state);
+  auto s = storage::status_of(r, live ? r.running : 0);
+  if (!live) {
+    s.concurrency = 0;
+    s.eta_ms = -1;
+  }
   return s;
 }
 
@@ -87,6 +72,10 @@ std::string status_json(const store_status& s) {
         {"retries", j.retries},
         {"bytes", j.bytes},
         {"parallelism", j.parallelism},
+        {"concurrency", j.concurrency},
+        {"tasks_per_second", j.tasks_per_second},
+        {"bytes_per_second", j.bytes_per_second},
+        {"eta_ms", j.eta_ms},
         {"created_ms", j.created_ms},
         {"finished_ms", j.finished_ms},
         {"last_error", j.last_error},
@@ -96,23 +85,94 @@ std::string status_json(const store_status& s) {
   return doc.dump();
 }
 
+std::string human_bytes(double bytes) {
+  static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (bytes >= 1024.0 && u < 5) {
+    bytes /= 1024.0;
+    ++u;
+  }
+  char out[32];
+  if (u == 0)
+    std::snprintf(out, sizeof(out), "%.0f B", bytes);
+  else
+    std::snprintf(out, sizeof(out), "%.1f %s", bytes, units[u]);
+  return out;
+}
+
+std::string human_duration(std::int64_t ms) {
+  if (ms < 0)
+    return "-";
+  auto s = ms / 1000;
+  char out[32];
+  if (s < 60)
+    std::snprintf(out, sizeof(out), "%llds", static_cast<long long>(s));
+  else if (s < 3600)
+    std::snprintf(out, sizeof(out), "%lldm%02llds", static_cast<long long>(s / 60),
+                  static_cast<long long>(s % 60));
+  else
+    std::snprintf(out, sizeof(out), "%lldh%02lldm", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60));
+  return out;
+}
+
+namespace {
+
+std::string rate_text(const job_status& j) {
+  char out[64];
+  if (j.bytes_per_second > 0)
+    std::snprintf(out, sizeof(out), "%.0f/s %s/s", j.tasks_per_second,
+                  human_bytes(j.bytes_per_second).c_str());
+  else
+    std::snprintf(out, sizeof(out), "%.0f/s", j.tasks_per_second);
+  return out;
+}
+
+} // namespace
+
+std::string progress_line(const job_status& j) {
+  auto ended = j.tasks.succeeded + j.tasks.failed;
+  double pct = j.tasks.total == 0
+                   ? 100.0
+                   : 100.0 * static_cast<double>(ended) / static_cast<double>(j.tasks.total);
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "%s  %llu/%llu (%.1f%%)  %s  %s  ETA %s  retries %llu  failed %llu  in flight "
+                "%llu",
+                j.name.c_str(), static_cast<unsigned long long>(ended),
+                static_cast<unsigned long long>(j.tasks.total), pct,
+                human_bytes(static_cast<double>(j.bytes)).c_str(), rate_text(j).c_str(),
+                human_duration(j.eta_ms).c_str(), static_cast<unsigned long long>(j.retries),
+                static_cast<unsigned long long>(j.tasks.failed),
+                static_cast<unsigned long long>(j.tasks.running));
+  return line;
+}
+
 std::string status_text(const store_status& s) {
   if (s.jobs.empty())
     return "no jobs in the store\n";
   std::string out;
-  char line[512];
-  std::snprintf(line, sizeof(line), "%-32s %-8s %-24s %10s %10s %8s %8s %8s\n", "JOB", "KIND",
-                "STATE", "TOTAL", "DONE", "FAILED", "RUNNING", "RETRIES");
+  char line[768];
+  std::snprintf(line, sizeof(line), "%-32s %-7s %-23s %9s %9s %7s %7s %8s %10s %11s %7s\n", "JOB",
+                "KIND", "STATE", "TOTAL", "DONE", "FAILED", "RUNNING", "RETRIES", "BYTES", "RATE",
+                "ETA");
   out += line;
   for (const auto& j : s.jobs) {
-    std::snprintf(line, sizeof(line), "%-32s %-8s %-24s %10llu %10llu %8llu %8llu %8llu\n",
-                  j.id.c_str(), j.kind.c_str(), std::string(to_string(j.state)).c_str(),
-                  static_cast<unsigned long long>(j.tasks.total),
-                  static_cast<unsigned long long>(j.tasks.succeeded),
-                  static_cast<unsigned long long>(j.tasks.failed),
-                  static_cast<unsigned long long>(j.tasks.running),
-                  static_cast<unsigned long long>(j.retries));
+    char rate[32];
+    std::snprintf(rate, sizeof(rate), "%.0f/s", j.tasks_per_second);
+    std::snprintf(
+        line, sizeof(line), "%-32s %-7s %-23s %9llu %9llu %7llu %7llu %8llu %10s %11s %7s\n",
+        j.id.c_str(), j.kind.c_str(), std::string(to_string(j.state)).c_str(),
+        static_cast<unsigned long long>(j.tasks.total),
+        static_cast<unsigned long long>(j.tasks.succeeded),
+        static_cast<unsigned long long>(j.tasks.failed),
+        static_cast<unsigned long long>(j.tasks.running),
+        static_cast<unsigned long long>(j.retries),
+        human_bytes(static_cast<double>(j.bytes)).c_str(), rate, human_duration(j.eta_ms).c_str());
     out += line;
+    if (j.concurrency != 0 && j.tasks.running != 0)
+      out += "    adaptive concurrency: " + std::to_string(j.concurrency) + " of " +
+             std::to_string(j.parallelism) + "\n";
   }
   return out;
 }

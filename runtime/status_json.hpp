@@ -4,6 +4,7 @@
 // running, and rendered as the JSON that `haul status --json` prints (a stable shape:
 // {"jobs": [{"id", "name", "kind", "state", "tasks": {...}, ...}]}).
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,16 @@ struct store_status {
 expected<store_status> read_store_status(const std::string& dir);
 
 std::string status_json(const store_status& s);
-/// One line per job for a terminal or a log.
+/// A table, one line per job, for a terminal.
 std::string status_text(const store_status& s);
+
+/// One job's progress on one line: "NAME  done/total (pct)  bytes  rate  ETA  retries  failed
+/// in flight". The same numbers as status_text, for the progress display of `haul run`.
+std::string progress_line(const job_status& j);
+
+/// "512 B", "1.5 KiB", "20.0 MiB", ...
+std::string human_bytes(double bytes);
+/// "45s", "3m05s", "2h07m"; "-" for a negative (unknown) duration.
+std::string human_duration(std::int64_t ms);
 
 } // namespace haul

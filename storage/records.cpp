@@ -38,6 +38,9 @@ std::string encode(const job_record& r) {
   w.svarint(r.finished_ms);
   w.str(r.last_error);
   w.varint(r.concurrency);
+  w.svarint(r.run_started_ms);
+  w.varint(r.run_base_succeeded);
+  w.varint(r.run_base_bytes);
   return w.take();
 }
 
@@ -77,7 +80,8 @@ expected<job_record> decode_job_record(std::string_view bytes, std::uint32_t seq
        in.svarint(r.updated_ms) && in.svarint(r.finished_ms) && in.str(r.last_error);
   std::uint64_t concurrency = 0;
   if (ok && version >= 2)
-    ok = in.varint(concurrency);
+    ok = in.varint(concurrency) && in.svarint(r.run_started_ms) &&
+         in.varint(r.run_base_succeeded) && in.varint(r.run_base_bytes);
   if (!ok)
     return corrupt(what, "truncated");
   if (!in.at_end())
@@ -109,6 +113,43 @@ expected<task_record> decode_task_record(std::string_view bytes) {
   r.state = static_cast<task_state>(state);
   r.failures = static_cast<std::uint32_t>(failures);
   return r;
+}
+
+job_status status_of(const job_record& r, std::uint64_t running) {
+  job_status s;
+  s.id = r.id;
+  s.name = r.name;
+  s.kind = r.kind;
+  s.state = r.state;
+  s.tasks.total = r.total;
+  s.tasks.succeeded = r.succeeded;
+  s.tasks.failed = r.dead;
+  s.tasks.running = running;
+  auto ended = r.succeeded + r.dead + running;
+  auto rest = r.total > ended ? r.total - ended : 0;
+  if (r.state == job_state::cancelled)
+    s.tasks.cancelled = rest;
+  else
+    s.tasks.pending = rest;
+  s.retries = r.retries;
+  s.bytes = r.bytes;
+  s.parallelism = r.parallelism;
+  s.concurrency = r.concurrency;
+  s.created_ms = r.created_ms;
+  s.finished_ms = r.finished_ms;
+  s.last_error = r.last_error;
+  auto until = r.finished_ms != 0 ? r.finished_ms : r.updated_ms;
+  auto elapsed_ms = r.run_started_ms != 0 ? until - r.run_started_ms : 0;
+  if (elapsed_ms > 0 && r.succeeded >= r.run_base_succeeded) {
+    auto seconds = static_cast<double>(elapsed_ms) / 1000.0;
+    s.tasks_per_second = static_cast<double>(r.succeeded - r.run_base_succeeded) / seconds;
+    s.bytes_per_second =
+        static_cast<double>(r.bytes - std::min(r.bytes, r.run_base_bytes)) / seconds;
+    auto left = r.total - std::min(r.total, r.succeeded + r.dead);
+    if (!is_finished(r.state) && s.tasks_per_second > 0)
+      s.eta_ms = static_cast<std::int64_t>(static_cast<double>(left) / s.tasks_per_second * 1000);
+  }
+  return s;
 }
 
 } // namespace haul::storage

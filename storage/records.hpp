@@ -14,7 +14,7 @@
 
 namespace haul::storage {
 
-/// Version 2 added `concurrency`; version 1 records are still read.
+/// Version 2 added `concurrency` and the run_* fields; version 1 records are still read.
 inline constexpr std::uint8_t job_record_version = 2;
 inline constexpr std::uint8_t task_record_version = 1;
 
@@ -40,6 +40,11 @@ struct job_record {
   std::string last_error;
   /// Adaptive jobs: tasks allowed in flight when the record was written (for status).
   std::uint32_t concurrency = 0;
+  /// When this process started running the job, and its counts then: status computes rates
+  /// (and an ETA) over this run only, not over the time the job sat stopped.
+  std::int64_t run_started_ms = 0;
+  std::uint64_t run_base_succeeded = 0;
+  std::uint64_t run_base_bytes = 0;
 
   bool operator==(const job_record&) const = default;
 };
@@ -66,5 +71,9 @@ std::string encode(const task_record& r);
 /// Fail with store_incompatible naming `where` when the bytes are not a valid record.
 expected<job_record> decode_job_record(std::string_view bytes, std::uint32_t seq);
 expected<task_record> decode_task_record(std::string_view bytes);
+
+/// The status a record says, with `running` tasks in flight; rates and ETA over the run
+/// that started at run_started_ms, as of updated_ms.
+job_status status_of(const job_record& r, std::uint64_t running);
 
 } // namespace haul::storage

@@ -63,6 +63,11 @@ struct job_status {
   std::int64_t created_ms = 0;  ///< Unix time in milliseconds.
   std::int64_t finished_ms = 0; ///< 0 while unfinished.
   std::string last_error;       ///< The most recent task error, if any.
+  /// Over the job's current run (since this process started it): succeeded tasks and their
+  /// bytes per second, and the time left at that rate (-1 when unknown or finished).
+  double tasks_per_second = 0;
+  double bytes_per_second = 0;
+  std::int64_t eta_ms = -1;
 };
 
 /// A task in the dead letter.

@@ -43,6 +43,9 @@ job_record golden_job() {
   r.finished_ms = 3000;
   r.last_error = "boom";
   r.concurrency = 12;
+  r.run_started_ms = 500;
+  r.run_base_succeeded = 100;
+  r.run_base_bytes = 1000;
   return r;
 }
 
@@ -68,8 +71,12 @@ const char* const golden_job_v1_hex = "01"          // record version
                                       "f02e"        // finished_ms 3000, zig-zag 6000
                                       "04626f6f6d"; // last_error "boom"
 
-// Version 2: the version byte changes and `concurrency` follows the v1 fields.
-const std::string golden_job_hex = "02" + std::string(golden_job_v1_hex + 2) + "0c"; // conc. 12
+// Version 2: the version byte changes and new fields follow the v1 ones.
+const std::string golden_job_hex = "02" + std::string(golden_job_v1_hex + 2) +
+                                   "0c"    // concurrency 12
+                                   "e807"  // run_started_ms 500, zig-zag 1000
+                                   "64"    // run_base_succeeded 100
+                                   "e807"; // run_base_bytes 1000
 constexpr std::size_t golden_job_state_offset = 21;
 
 task_record golden_task() {
@@ -107,7 +114,31 @@ BOOST_AUTO_TEST_CASE(a_version_1_job_record_decodes_with_no_concurrency) {
   BOOST_TEST_REQUIRE(r.has_value());
   auto expected = golden_job();
   expected.concurrency = 0;
+  expected.run_started_ms = 0;
+  expected.run_base_succeeded = 0;
+  expected.run_base_bytes = 0;
   BOOST_TEST((*r == expected));
+}
+
+BOOST_AUTO_TEST_CASE(status_rates_cover_the_current_run_only) {
+  job_record r = golden_job();
+  r.state = job_state::running;
+  r.finished_ms = 0;
+  r.total = 1000;
+  r.succeeded = 300; // 200 in this run
+  r.dead = 0;
+  r.bytes = 21'000; // 20'000 in this run
+  r.run_started_ms = 1'000;
+  r.updated_ms = 3'000; // two seconds into the run
+  auto s = status_of(r, 4);
+  BOOST_TEST(s.tasks_per_second == 100.0);
+  BOOST_TEST(s.bytes_per_second == 10'000.0);
+  BOOST_TEST(s.eta_ms == 7'000); // 700 left at 100/s
+  BOOST_TEST(s.tasks.running == 4u);
+  BOOST_TEST(s.tasks.pending == 696u);
+  r.state = job_state::succeeded;
+  r.finished_ms = 3'000;
+  BOOST_TEST(status_of(r, 0).eta_ms == -1);
 }
 
 BOOST_AUTO_TEST_CASE(the_golden_task_bytes_decode_to_the_record) {
