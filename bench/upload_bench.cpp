@@ -32,6 +32,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <sys/resource.h>
@@ -56,6 +57,9 @@ struct run_result {
   double seconds = 0;
   long max_rss_kb = 0;
   int status = 0;
+  double cpu = 0;        // the client's user + system time
+  double server_cpu = 0; // nginx's, master and workers
+  double other_cpu = 0;  // everything else the machine ran meanwhile
 };
 
 bool exited_ok(const run_result& r) {
@@ -110,13 +114,53 @@ std::uint64_t generate_files(const fs::path& dir, std::uint64_t count) {
   return total;
 }
 
+/// Busy CPU seconds of the whole machine (all cores), from /proc/stat.
+double machine_cpu() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal;
+  return (user + nice + sys + irq + softirq + steal) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+/// CPU seconds of process `pid` and its children (nginx's master and its workers).
+double tree_cpu(int pid) {
+  auto ticks = [](const std::string& p) {
+    std::ifstream in("/proc/" + p + "/stat");
+    std::string line;
+    std::getline(in, line);
+    auto close = line.rfind(')'); // the command name may hold spaces
+    if (close == std::string::npos)
+      return 0.0;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14)
+        utime = std::stod(field);
+      if (i == 15)
+        stime = std::stod(field);
+    }
+    return utime + stime;
+  };
+  auto self = std::to_string(pid);
+  double total = ticks(self);
+  std::ifstream children("/proc/" + self + "/task/" + self + "/children");
+  for (std::string child; children >> child;)
+    total += ticks(child);
+  return total / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 /// Runs argv[0] (looked up on PATH) with stdout and stderr to `log`: wall time from fork to
-/// exit and the child's peak RSS.
-run_result run_process(const std::vector<std::string>& args, const fs::path& log) {
+/// exit, the child's peak RSS, and where the machine's CPU time went meanwhile. The CPU split
+/// tells a slow client from a busy server or from other work on the machine.
+run_result run_process(const std::vector<std::string>& args, const fs::path& log, int server_pid) {
   std::vector<char*> argv;
   for (const auto& a : args)
     argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  auto machine_before = machine_cpu();
+  auto server_before = tree_cpu(server_pid);
   auto start = clock_type::now();
   pid_t pid = ::fork();
   if (pid < 0)
@@ -136,6 +180,10 @@ run_result run_process(const std::vector<std::string>& args, const fs::path& log
   }
   r.seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   r.max_rss_kb = ru.ru_maxrss;
+  r.cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  r.server_cpu = tree_cpu(server_pid) - server_before;
+  r.other_cpu = std::max(0.0, machine_cpu() - machine_before - r.cpu - r.server_cpu);
   return r;
 }
 
@@ -196,11 +244,14 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/// One row of the table: every repetition's time and RSS.
+/// One row of the table: every repetition's measurements.
 struct series {
   std::string label;
   std::vector<double> seconds;
   std::vector<double> rss_mb;
+  std::vector<double> cpu;
+  std::vector<double> server_cpu;
+  std::vector<double> other_cpu;
   double rate(std::uint64_t files) const { return static_cast<double>(files) / median(seconds); }
 };
 
@@ -284,19 +335,22 @@ int bench(int argc, char** argv) {
   const auto base = clean.base_url();
   const auto put_root = clean.rundir() / "root" / "put";
 
-  series curl{"curl --parallel --parallel-max " + std::to_string(parallel), {}, {}};
-  series raw{"raw libcurl multi loop (ceiling)", {}, {}};
-  series haul_batch{"haul run (sync = \"batch\")", {}, {}};
-  series haul_off{"haul run, sync = \"off\" (diagnostic)", {}, {}};
+  series curl{"curl --parallel --parallel-max " + std::to_string(parallel), {}, {}, {}, {}, {}};
+  series raw{"raw libcurl multi loop (ceiling)", {}, {}, {}, {}, {}};
+  series haul_batch{"haul run (sync = \"batch\")", {}, {}, {}, {}, {}};
+  series haul_off{"haul run, sync = \"off\" (diagnostic)", {}, {}, {}, {}, {}};
   std::vector<double> rerun_seconds;
   std::uint64_t rerun_puts = 0;
 
   auto record = [&](series& s, const run_result& r) {
     s.seconds.push_back(r.seconds);
     s.rss_mb.push_back(static_cast<double>(r.max_rss_kb) / 1024.0);
-    std::fprintf(stderr, "  %-40s %8.2f s %9.0f files/s %7.1f MB\n", s.label.c_str(), r.seconds,
-                 static_cast<double>(files) / r.seconds,
-                 static_cast<double>(r.max_rss_kb) / 1024.0);
+    s.cpu.push_back(r.cpu);
+    s.server_cpu.push_back(r.server_cpu);
+    s.other_cpu.push_back(r.other_cpu);
+    std::fprintf(stderr, "  %-40s %8.2f s %9.0f files/s %7.1f MB, CPU s %.1f / %.1f / %.1f\n",
+                 s.label.c_str(), r.seconds, static_cast<double>(files) / r.seconds,
+                 static_cast<double>(r.max_rss_kb) / 1024.0, r.cpu, r.server_cpu, r.other_cpu);
   };
 
   auto run_curl = [&](unsigned rep) {
@@ -311,7 +365,7 @@ int bench(int argc, char** argv) {
     auto log = work.path / (prefix + ".log");
     auto r = run_process({"curl", "--parallel", "--parallel-max", std::to_string(parallel), "-s",
                           "-o", "/dev/null", "-H", "Expect:", "-K", config.string()},
-                         log);
+                         log, clean.pid());
     require_ok("curl --parallel", r, log);
     record(curl, r);
     check_and_remove("curl --parallel", put_root / prefix, files, bytes);
@@ -323,7 +377,7 @@ int bench(int argc, char** argv) {
     auto log = work.path / (prefix + ".log");
     auto r = run_process({self, "--raw-child", base + "/put/" + prefix + "/", source.string(),
                           std::to_string(files), std::to_string(parallel)},
-                         log);
+                         log, clean.pid());
     require_ok("the raw loop", r, log);
     record(raw, r);
     check_and_remove("the raw loop", put_root / prefix, files, bytes);
@@ -336,7 +390,7 @@ int bench(int argc, char** argv) {
     auto store = work.path / (prefix + "-store");
     write_job(job, {store, source, base + "/put/" + prefix + "/", parallel, sync, 0});
     auto log = work.path / (prefix + ".log");
-    auto r = run_process({haul, "run", job.string(), "--quiet"}, log);
+    auto r = run_process({haul, "run", job.string(), "--quiet"}, log, clean.pid());
     require_ok("haul run (sync = " + std::string(sync) + ")", r, log);
     record(durable ? haul_batch : haul_off, r);
     if (durable) {
@@ -344,7 +398,8 @@ int bench(int argc, char** argv) {
       // nginx logs a request just after answering it: wait for this run's last lines first.
       clean.wait_for_requests("PUT", "/put/" + prefix + "/", 201, files);
       auto before = clean.count_requests("", "/");
-      auto again = run_process({haul, "run", job.string(), "--quiet"}, log.string() + ".rerun");
+      auto again =
+          run_process({haul, "run", job.string(), "--quiet"}, log.string() + ".rerun", clean.pid());
       require_ok("the rerun of haul's finished job", again, log.string() + ".rerun");
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       auto after = clean.count_requests("", "/");
@@ -385,7 +440,7 @@ int bench(int argc, char** argv) {
   write_job(flaky_job,
             {flaky_store, source, flaky.base_url() + "/flaky/haul/", parallel, "batch", 20});
   auto flaky_log = work.path / "flaky.log";
-  auto fr = run_process({haul, "run", flaky_job.string(), "--quiet"}, flaky_log);
+  auto fr = run_process({haul, "run", flaky_job.string(), "--quiet"}, flaky_log, flaky.pid());
   require_ok("haul run against /flaky/", fr, flaky_log);
   std::uint64_t answered_503 = 0;
   std::uint64_t answered_502 = 0;
@@ -402,7 +457,8 @@ int bench(int argc, char** argv) {
   }
   check_and_remove("haul against /flaky/", flaky.rundir() / "root" / "flaky" / "haul", files,
                    bytes);
-  std::fprintf(stderr, "  %-40s %8.2f s\n", "haul, 10% 503/502", fr.seconds);
+  std::fprintf(stderr, "  %-40s %8.2f s, CPU s %.1f / %.1f / %.1f\n", "haul, 10% 503/502",
+               fr.seconds, fr.cpu, fr.server_cpu, fr.other_cpu);
 
   auto curl_rate = curl.rate(files);
   auto raw_rate = raw.rate(files);
@@ -411,7 +467,8 @@ int bench(int argc, char** argv) {
               static_cast<unsigned long long>(files), static_cast<double>(bytes) / 1e6, parallel,
               reps);
   std::printf("| run | files | seconds | files/s | vs curl --parallel | vs raw loop | peak RSS | "
-              "each run (s) |\n|---|---:|---:|---:|---:|---:|---:|---|\n");
+              "CPU s: client / nginx / other | each run (s) |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
   for (const auto* s : {&curl, &raw, &haul_batch, &haul_off}) {
     std::string each;
     for (auto sec : s->seconds) {
@@ -420,20 +477,22 @@ int bench(int argc, char** argv) {
       each += b;
     }
     auto rate = s->rate(files);
-    std::printf("| %s | %llu | %.2f | %.0f | %.2f | %.2f | %.1f MB | %s |\n", s->label.c_str(),
-                static_cast<unsigned long long>(files), median(s->seconds), rate, rate / curl_rate,
-                rate / raw_rate, *std::max_element(s->rss_mb.begin(), s->rss_mb.end()),
-                each.c_str());
+    std::printf("| %s | %llu | %.2f | %.0f | %.2f | %.2f | %.1f MB | %.1f / %.1f / %.1f | %s |\n",
+                s->label.c_str(), static_cast<unsigned long long>(files), median(s->seconds), rate,
+                rate / curl_rate, rate / raw_rate,
+                *std::max_element(s->rss_mb.begin(), s->rss_mb.end()), median(s->cpu),
+                median(s->server_cpu), median(s->other_cpu), each.c_str());
   }
   auto clean_haul = median(haul_batch.seconds);
   std::printf("\n- haul rerun of the finished job (median of %u): %.3f s; requests that reached "
               "nginx: %llu\n",
               reps, median(rerun_seconds), static_cast<unsigned long long>(rerun_puts));
   std::printf("- haul with 10%% injected 503/502 (max_attempts = 20): %.2f s, %.0f files/s, "
-              "%.2f× the clean haul run, peak RSS %.1f MB; nginx answered %llu requests: "
+              "%.2f× the clean haul run, peak RSS %.1f MB, CPU s %.1f / %.1f / %.1f; nginx "
+              "answered %llu requests: "
               "%llu × 503 (Retry-After: 1), %llu × 502, over %zu files\n",
               fr.seconds, static_cast<double>(files) / fr.seconds, fr.seconds / clean_haul,
-              static_cast<double>(fr.max_rss_kb) / 1024.0,
+              static_cast<double>(fr.max_rss_kb) / 1024.0, fr.cpu, fr.server_cpu, fr.other_cpu,
               static_cast<unsigned long long>(requests),
               static_cast<unsigned long long>(answered_503),
               static_cast<unsigned long long>(answered_502), retried.size());

@@ -212,8 +212,8 @@ std::string scalar_text(const toml::node& n) {
   return {};
 }
 
-/// Kind parameters that name local files: relative ones are relative to the job file, so
-/// that `haul run` works, and gives the same job ids, from any directory.
+/// Kind parameters that name local files: relative ones are relative to the job file (as is
+/// [runtime] store), so that `haul run` works, and gives the same job ids, from any directory.
 const std::set<std::string, std::less<>> path_keys = {"source", "manifest", "database", "output"};
 
 std::string resolve_path(const std::string& value, const std::string& job_file_path) {
@@ -245,7 +245,7 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
     if (auto* rt = rt_node->as_table()) {
       table_reader r(*rt, "runtime", p);
       if (auto v = r.string("store")) {
-        out.runtime.store = *v;
+        out.runtime.store = resolve_path(*v, path);
         out.store_set = true;
       }
       if (auto v = r.integer("parallelism", 0, 1'000'000))

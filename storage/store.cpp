@@ -250,12 +250,22 @@ expected<void> store::check_format(bool created) {
   }
   if (!st.ok())
     return io_error("cannot read the format version of store " + path_, st);
-  if (value.size() != 4 || get_u32_be(value) != format_version)
+  auto version = value.size() == 4 ? get_u32_be(value) : 0;
+  if (version != format_version && version != 1)
     return make_error(
         errc::store_incompatible,
         "store " + path_ + " has format version " +
-            (value.size() == 4 ? std::to_string(get_u32_be(value)) : "0x" + to_hex(value)) +
-            "; this haul reads version " + std::to_string(format_version));
+            (value.size() == 4 ? std::to_string(version) : "0x" + to_hex(value)) +
+            "; this haul reads versions 1 and " + std::to_string(format_version));
+  if (version == 1 && lock_) {
+    // Version 2 only added the inputs family (created on open) and job record version 2
+    // (version 1 records still decode): upgrading is writing the new number.
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    st = db_->Put(wo, cfs_[cf_meta], meta_format, u32_value(format_version));
+    if (!st.ok())
+      return io_error("cannot upgrade store " + path_ + " to format version 2", st);
+  }
   return {};
 }
 

@@ -37,8 +37,9 @@ class ColumnFamilyHandle;
 
 namespace haul::storage {
 
-/// DO NOT CHANGE without a migration: stores of another version are refused.
-inline constexpr std::uint32_t format_version = 1;
+/// DO NOT CHANGE without a migration: stores of another version are refused. Version 1
+/// stores are upgraded in place when opened by their owner (docs/storage-format.md).
+inline constexpr std::uint32_t format_version = 2;
 
 struct due_entry {
   std::uint32_t job = 0;

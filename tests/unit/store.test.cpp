@@ -37,6 +37,23 @@ job_record some_job(std::uint32_t seq, const std::string& id) {
 
 /// Writes into a store's default column family behind haul's back, as another program (or a
 /// future haul) would.
+std::string get_meta(const std::string& dir, const std::string& key) {
+  std::vector<std::string> names;
+  BOOST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names)
+    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  BOOST_REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir, cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  BOOST_REQUIRE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+  for (auto* h : handles)
+    BOOST_REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  return value;
+}
+
 void put_meta(const std::string& dir, const std::string& key, const std::string& value) {
   std::vector<std::string> names;
   BOOST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
@@ -106,6 +123,21 @@ BOOST_AUTO_TEST_CASE(a_store_of_another_format_version_is_refused_as_incompatibl
   auto s = store::open(dir.path(), sync_mode::off);
   BOOST_TEST_REQUIRE(!s.has_value());
   BOOST_TEST((s.error().code == errc::store_incompatible));
+}
+
+BOOST_AUTO_TEST_CASE(a_version_1_store_is_upgraded_in_place_by_its_owner) {
+  test::temp_dir dir;
+  must_open(dir.path()).reset();
+  std::string v1;
+  put_u32_be(v1, 1);
+  put_meta(dir.path(), "format_version", v1);
+  BOOST_TEST_REQUIRE(store::open_reader(dir.path()).has_value());
+  BOOST_TEST(get_u32_be(get_meta(dir.path(), "format_version")) == 1u); // readers never write
+  BOOST_TEST_REQUIRE(store::open(dir.path(), sync_mode::off).has_value());
+  BOOST_TEST(get_u32_be(get_meta(dir.path(), "format_version")) == format_version);
+  std::vector<std::string> names;
+  BOOST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &names).ok());
+  BOOST_TEST((std::find(names.begin(), names.end(), "inputs") != names.end()));
 }
 
 BOOST_AUTO_TEST_CASE(a_rocksdb_database_that_is_not_a_haul_store_is_refused_as_incompatible) {
