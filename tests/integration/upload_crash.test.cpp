@@ -27,6 +27,8 @@ using haul::test::test_server;
 
 namespace {
 
+using haul::test::read_text;
+using haul::test::run_haul;
 using haul::test::start_haul;
 
 /// Runs haul until `progress()` reaches `target`, then kills it. False when haul exited
@@ -148,4 +150,37 @@ BOOST_AUTO_TEST_CASE(a_killed_multipart_upload_resumes_with_the_parts_already_se
   BOOST_TEST_MESSAGE(sent << " part uploads for " << parts << " parts");
   BOOST_TEST(sent >= parts);
   BOOST_TEST(sent <= parts + 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_lists_refused_keys_and_haul_retry_sends_them_once_accepted) {
+  temp_dir dir;
+  fs::path src = dir.sub("src");
+  fs::create_directories(src / "a");
+  for (const auto* name : {"a/ok-1", "a/deny-1", "ok-2", "deny-2", "ok-3"})
+    std::ofstream(src / name) << name;
+  auto nginx = test_server::start_nginx(dir.sub("nginx"));
+  auto jobs = dir.sub("jobs.toml");
+  std::ofstream(jobs) << "[runtime]\nstore = \"store\"\n[[job]]\nname = \"strict\"\n"
+                      << "kind = \"upload\"\nsource = \"src\"\ntarget = \"" << nginx.base_url()
+                      << "/deny/\"\n";
+  auto log = dir.sub("haul.log");
+  BOOST_TEST(run_haul({"run", jobs, "--quiet"}, log) == 3); // completed_with_failures
+  auto out = read_text(log);
+  BOOST_TEST(out.find("failed: a/deny-1 (1 attempts): PUT") != std::string::npos, out);
+  BOOST_TEST(out.find("failed: deny-2 (1 attempts)") != std::string::npos, out);
+  BOOST_TEST(out.find("HTTP 403") != std::string::npos, out);
+  auto id_at = out.find("haul retry ");
+  BOOST_REQUIRE(id_at != std::string::npos);
+  auto id = out.substr(id_at + 11, out.find('\'', id_at) - id_at - 11);
+
+  std::ofstream(fs::path(dir.sub("nginx")) / "allow") << "";
+  auto store = dir.sub("store");
+  BOOST_TEST(run_haul({"retry", id, "--store", store}, log) == 0);
+  BOOST_TEST(read_text(log).find(id + ": 2 tasks queued again") != std::string::npos);
+  BOOST_TEST(run_haul({"run", jobs, "--quiet"}, log) == 0);
+  BOOST_TEST(read_text(fs::path(dir.sub("nginx")) / "root" / "deny" / "a" / "deny-1") ==
+             "a/deny-1");
+  // Five files, two refused once: seven PUTs, nothing sent twice that had arrived.
+  BOOST_TEST(nginx.wait_for_requests("PUT", "/deny/", 0, 7) == 7u);
+  BOOST_TEST(run_haul({"retry", "no-such-job", "--store", store}, log) == 2);
 }
