@@ -1,5 +1,6 @@
 #include "runtime/job_file.hpp"
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -205,11 +206,17 @@ std::string scalar_text(const toml::node& n) {
   if (n.is_boolean())
     return *n.value<bool>() ? "true" : "false";
   if (n.is_floating_point()) {
-    std::ostringstream out;
-    out << *n.value<double>();
-    return out.str();
+    // The shortest text that reads back as the same double: 2.0 -> "2", 0.1 -> "0.1".
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof(buf), *n.value<double>());
+    return std::string(buf, r.ptr);
   }
   return {};
+}
+
+/// Params are strings, numbers or booleans; a date, time, array or deeper table is not.
+bool is_param_scalar(const toml::node& n) {
+  return n.is_string() || n.is_integer() || n.is_boolean() || n.is_floating_point();
 }
 
 /// Kind parameters that name local files: relative ones are relative to the job file (as is
@@ -358,7 +365,7 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
             // One level of sub-tables ([job.s3], [job.headers]) arrives as "s3.endpoint".
             for (const auto& [sk, sv] : *sub) {
               auto full = key + "." + std::string(sk.str());
-              if (sv.is_table() || sv.is_array())
+              if (!is_param_scalar(sv))
                 p.add(sv.source(),
                       r.where() + "." + full + ": expected a string, number or boolean");
               else
@@ -366,7 +373,7 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
             }
             continue;
           }
-          if (v.is_array()) {
+          if (!is_param_scalar(v)) {
             p.add(v.source(), r.where() + "." + key + ": expected a string, number or boolean");
             continue;
           }
