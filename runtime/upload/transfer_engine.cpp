@@ -350,14 +350,19 @@ transfer_engine::~transfer_engine() {
 }
 
 void transfer_engine::submit(transfer_request request) {
+  bool was_empty = false;
   {
     std::lock_guard<std::mutex> guard(state_->mutex);
     if (state_->stopping)
       return;
+    was_empty = state_->incoming.empty();
     state_->incoming.push_back(std::move(request));
     ++state_->count;
   }
-  curl_multi_wakeup(state_->multi);
+  // The loop takes the whole queue at once, so only the first request into an empty queue
+  // needs to wake it: the rest of a burst rides along.
+  if (was_empty)
+    curl_multi_wakeup(state_->multi);
 }
 
 void transfer_engine::stop() {
