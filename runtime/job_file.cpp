@@ -162,13 +162,7 @@ class table_reader {
   const std::string& where() const { return where_; }
 
  private:
-  static std::string key_text(std::string_view key) {
-    // Built by append, not `"." + std::string(key)`: GCC 12 at -O3 reports a false
-    // -Wrestrict on the operator+ form (Release builds use -Werror).
-    std::string out(".");
-    out.append(key);
-    return out;
-  }
+  static std::string key_text(std::string_view key) { return "." + std::string(key); }
 
   void expected_type(const toml::node& n, std::string_view key, const char* want) {
     p_.add(n.source(), where_ + key_text(key) + ": expected " + want + ", found " + type_name(n));
