@@ -145,11 +145,13 @@ BOOST_AUTO_TEST_CASE(a_killed_multipart_upload_resumes_with_the_parts_already_se
   // One multipart upload, never restarted: the second run continued it.
   BOOST_TEST(s3.count_requests("POST", "/haul-test/backups/dump.bin?uploads") == 1u);
   BOOST_TEST(s3.count_requests("POST", "/haul-test/backups/dump.bin?uploadId=") == 1u);
-  // Each part once, but for the one in flight at the kill.
+  // Each part once, but for the one in flight at the kill and the one sent just before it,
+  // whose checkpoint may not have been committed yet (it reaches the store with the next
+  // turn, while the next part is already on its way).
   auto sent = s3.count_requests("PUT", "/haul-test/backups/dump.bin?");
   BOOST_TEST_MESSAGE(sent << " part uploads for " << parts << " parts");
   BOOST_TEST(sent >= parts);
-  BOOST_TEST(sent <= parts + 1);
+  BOOST_TEST(sent <= parts + 2);
 }
 
 BOOST_AUTO_TEST_CASE(the_cli_lists_refused_keys_and_haul_retry_sends_them_once_accepted) {
