@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   auto* retry_cmd = app.add_subcommand(
       "retry", "Queue a job's dead-letter tasks again with fresh attempts; the next 'haul run' "
                "sends them");
-  retry_cmd->add_option("JOB", retry.job, "The job id (see 'haul status')")->required();
+  retry_cmd->add_option("JOB", retry.job, "The job id or name (see 'haul status')")->required();
   retry_cmd->add_option("--store", retry.store, "The store directory")->capture_default_str();
 
   std::string help_topic;

@@ -20,16 +20,21 @@ int retry_command(const retry_args& args) {
     std::cerr << "haul: " << rt.error().message << "\n";
     return exit_code_for(rt.error());
   }
-  auto n = rt->retry(args.job);
+  // JOB is an id, or the name of the one job of that name in the store.
+  auto id = args.job;
+  for (const auto& j : rt->jobs())
+    if (j.name == args.job)
+      id = j.id;
+  auto n = rt->retry(id);
   rt->stop();
   if (!n) {
     std::cerr << "haul: " << n.error().message << "\n";
     return n.error().code == errc::not_found ? exit_usage : exit_error;
   }
   if (*n == 0)
-    std::cout << args.job << ": the dead letter is empty; nothing to retry\n";
+    std::cout << id << ": the dead letter is empty; nothing to retry\n";
   else
-    std::cout << args.job << ": " << *n << " task" << (*n == 1 ? "" : "s")
+    std::cout << id << ": " << *n << " task" << (*n == 1 ? "" : "s")
               << " queued again; run the job file again to send them\n";
   return exit_ok;
 }
