@@ -35,9 +35,10 @@ job_record some_job(std::uint32_t seq, const std::string& id) {
   return r;
 }
 
-/// Writes into a store's default column family behind haul's back, as another program (or a
-/// future haul) would.
-std::string get_meta(const std::string& dir, const std::string& key) {
+/// Runs `use` on the store's RocksDB database opened behind haul's back (every column family
+/// opened, none used but the default), as another program or a future haul would.
+template <typename Use>
+void with_raw_db(const std::string& dir, bool read_only, Use use) {
   std::vector<std::string> names;
   BOOST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
@@ -45,29 +46,29 @@ std::string get_meta(const std::string& dir, const std::string& key) {
     cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  BOOST_REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir, cfs, &handles, &raw).ok());
+  auto opened = read_only
+                    ? rocksdb::DB::OpenForReadOnly(rocksdb::Options(), dir, cfs, &handles, &raw)
+                    : rocksdb::DB::Open(rocksdb::Options(), dir, cfs, &handles, &raw);
+  BOOST_REQUIRE(opened.ok());
   std::unique_ptr<rocksdb::DB> db(raw);
-  std::string value;
-  BOOST_REQUIRE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+  use(*db);
   for (auto* h : handles)
     BOOST_REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  BOOST_REQUIRE(db->Close().ok());
+}
+
+std::string get_meta(const std::string& dir, const std::string& key) {
+  std::string value;
+  with_raw_db(dir, true, [&](rocksdb::DB& db) {
+    BOOST_REQUIRE(db.Get(rocksdb::ReadOptions(), key, &value).ok());
+  });
   return value;
 }
 
 void put_meta(const std::string& dir, const std::string& key, const std::string& value) {
-  std::vector<std::string> names;
-  BOOST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names)
-    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  BOOST_REQUIRE(rocksdb::DB::Open(rocksdb::Options(), dir, cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  BOOST_REQUIRE(db->Put(rocksdb::WriteOptions(), key, value).ok());
-  for (auto* h : handles)
-    BOOST_REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-  BOOST_REQUIRE(db->Close().ok());
+  with_raw_db(dir, false, [&](rocksdb::DB& db) {
+    BOOST_REQUIRE(db.Put(rocksdb::WriteOptions(), key, value).ok());
+  });
 }
 
 bool bit(const std::string& chunk, std::uint64_t index) {
