@@ -57,10 +57,6 @@ void run_to_the_end(const std::string& jobs, const std::string& log) {
                         "the final run failed; see " << log);
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 } // namespace
 
@@ -100,7 +96,7 @@ BOOST_AUTO_TEST_CASE(killed_uploads_resume_and_repeat_at_most_the_transfers_in_f
   for (int i = 0; i < files; ++i) {
     auto p = fs::path(dir.sub("nginx")) / "root" / "put" / std::to_string(i % 30) /
              ("f" + std::to_string(i));
-    if (read_file(p) != std::string(100 + i % 900, static_cast<char>('a' + i % 26)))
+    if (read_text(p) != std::string(100 + i % 900, static_cast<char>('a' + i % 26)))
       ++missing;
   }
   BOOST_TEST(missing == 0u);
@@ -140,7 +136,7 @@ BOOST_AUTO_TEST_CASE(a_killed_multipart_upload_resumes_with_the_parts_already_se
   BOOST_TEST_MESSAGE(before << " parts had been sent at the kill");
   run_to_the_end(jobs, dir.sub("haul.log"));
 
-  BOOST_TEST(read_file(fs::path(dir.sub("s3")) / "data" / "haul-test" / "backups" /
+  BOOST_TEST(read_text(fs::path(dir.sub("s3")) / "data" / "haul-test" / "backups" /
                        "dump.bin._S3rver_object") == content);
   // One multipart upload, never restarted: the second run continued it.
   BOOST_TEST(s3.count_requests("POST", "/haul-test/backups/dump.bin?uploads") == 1u);
