@@ -24,7 +24,8 @@ class async_run final : public task_run {
   const std::string& checkpoint() const override { return item_.checkpoint; }
   const job_params& params() const override { return job_->params; }
   const std::string& input() const override { return input_; }
-  bool stop_requested() const override { return item_.stop && item_.stop->load(); }
+  bool stop_requested() const override { return item_.stop && item_.stop->load() != 0; }
+  bool cancel_requested() const override { return item_.stop && item_.stop->load() == cancel_run; }
 
   void heartbeat(std::string checkpoint) override {
     sched::task_id task{job_->seq, item_.index};

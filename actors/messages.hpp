@@ -87,12 +87,17 @@ struct job_context {
   caf::actor recovery;
 };
 
+/// What the supervisor asks of a run: 0 go on, stop_run (shutdown, lost), cancel_run.
+using stop_flag = std::atomic<std::uint8_t>;
+inline constexpr std::uint8_t stop_run = 1;
+inline constexpr std::uint8_t cancel_run = 2;
+
 struct run_item {
   std::uint64_t index = 0;
   std::uint64_t run_id = 0;
   std::uint32_t attempt = 1;
   std::string checkpoint;
-  std::shared_ptr<std::atomic<bool>> stop; ///< Set by the supervisor to ask the run to stop.
+  std::shared_ptr<stop_flag> stop; ///< Set by the supervisor to ask the run to stop.
 };
 
 /// supervisor -> worker: run these tasks of one job.

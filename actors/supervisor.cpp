@@ -45,7 +45,7 @@ struct active_job {
 struct live_run {
   caf::actor worker; ///< Blocking jobs only.
   std::uint64_t run_id = 0;
-  std::shared_ptr<std::atomic<bool>> stop;
+  std::shared_ptr<stop_flag> stop;
 };
 
 class supervisor_actor final : public caf::event_based_actor {
@@ -133,7 +133,7 @@ class supervisor_actor final : public caf::event_based_actor {
     auto run = std::move(it->second);
     runs_.erase(it);
     if (lost)
-      run.stop->store(true); // an asynchronous run may still be going: ask it to stop
+      run.stop->store(stop_run); // an asynchronous run may still be going: ask it to stop
     auto jt = jobs_.find(task.job);
     if (jt == jobs_.end() || !run.worker)
       return;
@@ -183,7 +183,7 @@ class supervisor_actor final : public caf::event_based_actor {
     for (const auto& s : r.stops) {
       auto it = runs_.find(s.task);
       if (it != runs_.end() && it->second.run_id == s.run_id)
-        it->second.stop->store(true);
+        it->second.stop->store(s.cancel ? cancel_run : stop_run);
     }
     for (auto seq : r.finished_jobs)
       on_finished(seq);
@@ -216,7 +216,7 @@ class supervisor_actor final : public caf::event_based_actor {
           for (auto k = i; k < end; ++k) {
             const auto& d = dispatches[k];
             run_item item{d.task.index, d.run_id, d.attempt, d.checkpoint,
-                          std::make_shared<std::atomic<bool>>(false)};
+                          std::make_shared<stop_flag>(0)};
             runs_[d.task] = live_run{caf::actor(), d.run_id, item.stop};
             j.queued.push_back(std::move(item));
           }
@@ -242,10 +242,10 @@ class supervisor_actor final : public caf::event_based_actor {
       auto hi = from + n * (p + 1) / parts;
       order.items.reserve(hi - lo);
       for (auto k = lo; k < hi; ++k) {
-        std::shared_ptr<std::atomic<bool>> stop;
+        std::shared_ptr<stop_flag> stop;
         if (j.async) {
           // Asynchronous runs can last: keep a way to stop them, as for blocking ones.
-          stop = std::make_shared<std::atomic<bool>>(false);
+          stop = std::make_shared<stop_flag>(0);
           runs_[ds[k].task] = live_run{caf::actor(), ds[k].run_id, stop};
         }
         order.items.push_back(
@@ -261,7 +261,7 @@ class supervisor_actor final : public caf::event_based_actor {
       auto item = std::move(j.queued.front());
       sched::task_id task{seq, item.index};
       auto it = runs_.find(task);
-      if (it == runs_.end() || it->second.run_id != item.run_id || item.stop->load()) {
+      if (it == runs_.end() || it->second.run_id != item.run_id || item.stop->load() != 0) {
         // Stopped (cancelled, shut down or lost) before a worker was free: never started.
         j.queued.pop_front();
         if (it != runs_.end() && it->second.run_id == item.run_id) {

@@ -1,5 +1,6 @@
 #include "actors/worker.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -24,22 +25,28 @@ class worker_task_context final : public task_context {
   const std::string& checkpoint() const override { return item_.checkpoint; }
   const job_params& params() const override { return job_.params; }
   const std::string& input() const override { return input_; }
-  bool stop_requested() const override { return item_.stop && item_.stop->load(); }
+  bool stop_requested() const override { return item_.stop && item_.stop->load() != 0; }
+  bool cancel_requested() const override { return item_.stop && item_.stop->load() == cancel_run; }
 
   void heartbeat(std::string checkpoint) override {
     auto now = std::chrono::steady_clock::now();
     if (!checkpoint.empty())
       latest_checkpoint_ = std::move(checkpoint);
-    if (now - last_beat_ < job_.beat_interval)
-      return;
-    last_beat_ = now;
     sched::task_id task{job_.seq, item_.index};
-    caf::anon_send(job_.recovery, beat_atom::value, task.job, task.index, item_.run_id);
-    if (!latest_checkpoint_.empty() && latest_checkpoint_ != sent_checkpoint_) {
+    // A changed checkpoint goes out soon (each one may save redoing a part of the work), but
+    // at most every checkpoint_interval, so that a task checkpointing per item does not
+    // flood the supervisor.
+    if (!latest_checkpoint_.empty() && latest_checkpoint_ != sent_checkpoint_ &&
+        now - last_checkpoint_ >= std::min(checkpoint_interval, job_.beat_interval)) {
+      last_checkpoint_ = now;
       sent_checkpoint_ = latest_checkpoint_;
       caf::anon_send(job_.supervisor, checkpoint_atom::value, task.job, task.index, item_.run_id,
                      sent_checkpoint_);
     }
+    if (now - last_beat_ < job_.beat_interval)
+      return;
+    last_beat_ = now;
+    caf::anon_send(job_.recovery, beat_atom::value, task.job, task.index, item_.run_id);
   }
 
   /// The newest checkpoint, sent with the completion so that none is lost to throttling.
@@ -53,7 +60,9 @@ class worker_task_context final : public task_context {
   const job_context& job_;
   const run_item& item_;
   std::string input_;
+  static constexpr std::chrono::milliseconds checkpoint_interval{50};
   std::chrono::steady_clock::time_point last_beat_{};
+  std::chrono::steady_clock::time_point last_checkpoint_{};
   std::string latest_checkpoint_;
   std::string sent_checkpoint_;
 };

@@ -7,6 +7,7 @@
 #include "actors/messages.hpp"
 #include "actors/recovery.hpp"
 #include "actors/supervisor.hpp"
+#include "runtime/export/export_kind.hpp"
 #include "runtime/input_listing.hpp"
 #include "runtime/job_identity.hpp"
 #include "runtime/kind_registry.hpp"
@@ -79,7 +80,7 @@ expected<runtime> runtime::open(runtime_options options) {
   if (!s)
     return s.error();
   p->store = std::move(*s);
-  for (auto&& kind : {make_noop_kind(), make_upload_kind()})
+  for (auto&& kind : {make_noop_kind(), make_upload_kind(), make_export_kind()})
     if (auto ok = p->kinds->add(kind); !ok)
       return ok.error();
 

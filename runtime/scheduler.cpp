@@ -323,7 +323,7 @@ expected<turn_result> scheduler::turn(std::int64_t now_ms) {
         continue;
       for (const auto& [task, run] : running_)
         if (task.job == seq)
-          out.stops.push_back({task, run.run_id});
+          out.stops.push_back({task, run.run_id, true});
       j.stops_sent = true;
     }
     free = opts_.parallelism > running_.size() ? opts_.parallelism - running_.size() : 0;

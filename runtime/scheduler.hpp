@@ -78,6 +78,7 @@ struct completion {
 struct stop_request {
   task_id task;
   std::uint64_t run_id = 0;
+  bool cancel = false; ///< The job was cancelled: the run may drop its partial work.
 };
 
 struct turn_result {

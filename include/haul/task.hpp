@@ -88,6 +88,9 @@ class task_context {
   /// True once haul asked the task to stop (job cancelled, shutdown, or task declared lost):
   /// return outcome::cancelled() soon after.
   virtual bool stop_requested() const = 0;
+  /// True when the stop is because the job was cancelled: the task will not run again, so
+  /// it may drop partial work it keeps outside haul (temporary files, open uploads).
+  virtual bool cancel_requested() const { return false; }
 
  protected:
   task_context() = default;

@@ -174,6 +174,29 @@ transfer_request s3_requests::upload_part(std::string_view key, std::string_view
   return r;
 }
 
+transfer_request s3_requests::upload_part_data(std::string_view key, std::string_view upload_id,
+                                               std::uint32_t part_number, std::string body,
+                                               time_point now) const {
+  auto hash = config_.s3.sign_payload ? sha256_hex(body) : std::string(unsigned_payload);
+  auto r = signed_request(
+      "PUT", key,
+      {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}}, {},
+      std::move(hash), now);
+  r.body_data = std::move(body);
+  r.body_length = r.body_data.size();
+  return r;
+}
+
+transfer_request s3_requests::abort_multipart(std::string_view key, std::string_view upload_id,
+                                              time_point now) const {
+  return signed_request("DELETE", key, {{"uploadId", std::string(upload_id)}}, {},
+                        std::string(empty_payload_sha256), now);
+}
+
+transfer_request s3_requests::get_object(std::string_view key, time_point now) const {
+  return signed_request("GET", key, {}, {}, std::string(empty_payload_sha256), now);
+}
+
 transfer_request s3_requests::complete_multipart(std::string_view key, std::string_view upload_id,
                                                  const std::vector<std::string>& etags,
                                                  time_point now) const {

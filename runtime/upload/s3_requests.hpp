@@ -41,6 +41,13 @@ class s3_requests {
   transfer_request upload_part(std::string_view key, std::string_view upload_id,
                                std::uint32_t part_number, const file_range& body,
                                time_point now) const;
+  /// An UploadPart whose body is in memory.
+  transfer_request upload_part_data(std::string_view key, std::string_view upload_id,
+                                    std::uint32_t part_number, std::string body,
+                                    time_point now) const;
+  transfer_request abort_multipart(std::string_view key, std::string_view upload_id,
+                                   time_point now) const;
+  transfer_request get_object(std::string_view key, time_point now) const;
   /// `etags`: part n's ETag at index n-1, every part present.
   transfer_request complete_multipart(std::string_view key, std::string_view upload_id,
                                       const std::vector<std::string>& etags, time_point now) const;

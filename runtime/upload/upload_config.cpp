@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "runtime/duration.hpp"
+#include "runtime/param_values.hpp"
 
 namespace haul::upload {
 
@@ -26,60 +26,6 @@ expected<void> bad(const std::string& key, const std::string& what) {
   return make_error(errc::invalid_argument, key + ": " + what);
 }
 
-expected<bool> flag(const job_params& p, const std::string& key, bool fallback) {
-  auto it = p.find(key);
-  if (it == p.end())
-    return fallback;
-  if (it->second == "true")
-    return true;
-  if (it->second == "false")
-    return false;
-  return make_error(errc::invalid_argument,
-                    key + ": expected true or false, found '" + it->second + "'");
-}
-
-expected<std::uint64_t> size(const job_params& p, const std::string& key, std::uint64_t fallback) {
-  auto it = p.find(key);
-  if (it == p.end())
-    return fallback;
-  auto v = parse_size(it->second);
-  if (!v)
-    return make_error(errc::invalid_argument,
-                      key + ": expected a size such as \"64MiB\", found '" + it->second + "'");
-  return *v;
-}
-
-expected<std::chrono::milliseconds> duration(const job_params& p, const std::string& key,
-                                             std::chrono::milliseconds fallback) {
-  auto it = p.find(key);
-  if (it == p.end())
-    return fallback;
-  auto v = parse_duration_ms(it->second);
-  if (!v)
-    return make_error(errc::invalid_argument,
-                      key + ": expected a duration such as \"30s\", found '" + it->second + "'");
-  return std::chrono::milliseconds(*v);
-}
-
-expected<std::uint32_t> count(const job_params& p, const std::string& key, std::uint32_t fallback,
-                              std::uint32_t lo, std::uint32_t hi) {
-  auto it = p.find(key);
-  if (it == p.end())
-    return fallback;
-  const auto& v = it->second;
-  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoul(v) < lo || std::stoul(v) > hi)
-    return make_error(errc::invalid_argument, key + ": expected an integer from " +
-                                                  std::to_string(lo) + " to " + std::to_string(hi) +
-                                                  ", found '" + v + "'");
-  return static_cast<std::uint32_t>(std::stoul(v));
-}
-
-bool env_set(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  return v && *v;
-}
-
 bool valid_header_name(std::string_view n) {
   if (n.empty())
     return false;
@@ -87,19 +33,6 @@ bool valid_header_name(std::string_view n) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_';
   });
-}
-
-/// Splits "scheme://host[:port]/rest" into scheme, host[:port] and rest (without the '/').
-bool split_url(std::string_view url, std::string& scheme, std::string& host, std::string& rest) {
-  auto sep = url.find("://");
-  if (sep == std::string_view::npos)
-    return false;
-  scheme = std::string(url.substr(0, sep));
-  auto after = url.substr(sep + 3);
-  auto slash = after.find('/');
-  host = std::string(after.substr(0, slash));
-  rest = slash == std::string_view::npos ? std::string() : std::string(after.substr(slash + 1));
-  return !host.empty() && host.find_first_of(" @?#") == std::string::npos;
 }
 
 expected<void> parse_target(const job_params& p, upload_config& c) {
@@ -127,7 +60,16 @@ expected<void> parse_target(const job_params& p, upload_config& c) {
   c.s3.prefix = rest;
   if (!c.s3.prefix.empty() && c.s3.prefix.back() != '/')
     c.s3.prefix.push_back('/');
-  auto& s3 = c.s3;
+  return parse_s3_settings(p, c.s3);
+}
+
+} // namespace
+
+bool is_s3_key(std::string_view key) {
+  return s3_keys.count(key) != 0;
+}
+
+expected<void> parse_s3_settings(const job_params& p, s3_settings& s3) {
   if (auto e = p.find("s3.endpoint"); e != p.end()) {
     std::string path;
     if (!split_url(e->second, s3.scheme, s3.host, path) ||
@@ -148,11 +90,11 @@ expected<void> parse_target(const job_params& p, upload_config& c) {
     s3.secret_key_env = v->second;
   if (auto v = p.find("s3.session_token_env"); v != p.end())
     s3.session_token_env = v->second;
-  auto path_style = flag(p, "s3.path_style", false);
+  auto path_style = param_flag(p, "s3.path_style", false);
   if (!path_style)
     return path_style.error();
   s3.path_style = *path_style;
-  auto sign = flag(p, "s3.sign_payload", false);
+  auto sign = param_flag(p, "s3.sign_payload", false);
   if (!sign)
     return sign.error();
   s3.sign_payload = *sign;
@@ -169,8 +111,6 @@ expected<void> parse_target(const job_params& p, upload_config& c) {
                "environment variable " + s3.session_token_env + " is not set");
   return {};
 }
-
-} // namespace
 
 expected<upload_config> parse_upload_config(const job_params& p) {
   upload_config c;
@@ -206,14 +146,14 @@ expected<upload_config> parse_upload_config(const job_params& p) {
                       std::string(src != p.end() ? "source" : "manifest") + ": empty path");
   if (auto ok = parse_target(p, c); !ok)
     return ok.error();
-  auto threshold = size(p, "multipart_threshold", c.multipart_threshold);
-  auto part = size(p, "part_size", c.part_size);
-  auto parts = count(p, "part_concurrency", c.part_concurrency, 1, 64);
-  auto attempts = count(p, "part_attempts", c.part_attempts, 1, 100);
-  auto connect = duration(p, "connect_timeout", c.timeouts.connect);
-  auto stall = duration(p, "stall_timeout", c.timeouts.stall);
-  auto total = duration(p, "transfer_timeout", c.timeouts.total);
-  auto skip = flag(p, "skip_existing", false);
+  auto threshold = param_size(p, "multipart_threshold", c.multipart_threshold);
+  auto part = param_size(p, "part_size", c.part_size);
+  auto parts = param_count(p, "part_concurrency", c.part_concurrency, 1, 64);
+  auto attempts = param_count(p, "part_attempts", c.part_attempts, 1, 100);
+  auto connect = param_duration(p, "connect_timeout", c.timeouts.connect);
+  auto stall = param_duration(p, "stall_timeout", c.timeouts.stall);
+  auto total = param_duration(p, "transfer_timeout", c.timeouts.total);
+  auto skip = param_flag(p, "skip_existing", false);
   for (auto* e : {&threshold, &part})
     if (!*e)
       return e->error();

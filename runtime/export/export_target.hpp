@@ -1,0 +1,61 @@
+#pragma once
+
+// Where an export's parts go: a local file or an S3 multipart upload. Parts are written in
+// order, each one whole; the export's checkpoint records them, and a target opened with a
+// checkpoint continues after its last part.
+//
+// - file: parts are appended to TARGET.haul-partial and synced; finish() renames it to the
+//   target (atomically, in the same directory) and syncs the directory. Opening with a
+//   checkpoint cuts the partial file back to the checkpoint's length, dropping a part that
+//   was written but not recorded.
+// - s3: parts go to one multipart upload, whose id is in the checkpoint; a part sent again
+//   after a kill overwrites itself with the same bytes. finish() completes the upload.
+//
+// Every call blocks; failures come back as an outcome (retryable or permanent).
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "haul/task.hpp"
+#include "runtime/export/export_checkpoint.hpp"
+#include "runtime/export/export_config.hpp"
+
+namespace haul::upload {
+class transfer_engine;
+}
+
+namespace haul::exporter {
+
+struct part_receipt {
+  std::optional<outcome> failure; ///< Set when the part was not written.
+  std::string etag;
+};
+
+class export_target {
+ public:
+  virtual ~export_target() = default;
+  /// Gets ready to write the part after the checkpoint's last (a new output when it has
+  /// none). May set the checkpoint's upload_id; the caller persists it.
+  virtual std::optional<outcome> open(export_checkpoint& cp) = 0;
+  /// Writes part `number` (1-based).
+  virtual part_receipt write_part(std::uint32_t number, std::string bytes) = 0;
+  /// Makes the output whole and visible at the target.
+  virtual std::optional<outcome> finish(const export_checkpoint& cp) = 0;
+  /// Drops what the checkpoint's output holds so far (a cancelled or restarted export):
+  /// removes the partial file, or aborts the multipart upload (tolerating servers that do
+  /// not support that). Best effort: returns what went wrong, if anything.
+  virtual std::string discard(const export_checkpoint& cp) = 0;
+};
+
+struct target_services {
+  upload::transfer_engine* engine = nullptr; ///< For S3 targets.
+  std::function<std::chrono::system_clock::time_point()> now;
+  std::function<bool()> cancelled; ///< Polled while a transfer runs; true aborts it.
+};
+
+expected<std::unique_ptr<export_target>> make_export_target(const export_config& config,
+                                                            target_services services);
+
+} // namespace haul::exporter

@@ -1,0 +1,93 @@
+#include "runtime/param_values.hpp"
+
+#include <cstdlib>
+
+#include "runtime/duration.hpp"
+
+namespace haul {
+
+expected<bool> param_flag(const job_params& p, const std::string& key, bool fallback) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  if (it->second == "true")
+    return true;
+  if (it->second == "false")
+    return false;
+  return make_error(errc::invalid_argument,
+                    key + ": expected true or false, found '" + it->second + "'");
+}
+
+expected<std::uint64_t> param_size(const job_params& p, const std::string& key,
+                                   std::uint64_t fallback) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  auto v = parse_size(it->second);
+  if (!v)
+    return make_error(errc::invalid_argument,
+                      key + ": expected a size such as \"64MiB\", found '" + it->second + "'");
+  return *v;
+}
+
+expected<std::chrono::milliseconds> param_duration(const job_params& p, const std::string& key,
+                                                   std::chrono::milliseconds fallback) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  auto v = parse_duration_ms(it->second);
+  if (!v)
+    return make_error(errc::invalid_argument,
+                      key + ": expected a duration such as \"30s\", found '" + it->second + "'");
+  return std::chrono::milliseconds(*v);
+}
+
+expected<std::uint32_t> param_count(const job_params& p, const std::string& key,
+                                    std::uint32_t fallback, std::uint32_t lo, std::uint32_t hi) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  const auto& v = it->second;
+  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(v) < lo || std::stoul(v) > hi)
+    return make_error(errc::invalid_argument, key + ": expected an integer from " +
+                                                  std::to_string(lo) + " to " + std::to_string(hi) +
+                                                  ", found '" + v + "'");
+  return static_cast<std::uint32_t>(std::stoul(v));
+}
+
+expected<std::string> param_choice(const job_params& p, const std::string& key,
+                                   std::string fallback,
+                                   std::initializer_list<std::string_view> choices) {
+  auto it = p.find(key);
+  if (it == p.end())
+    return fallback;
+  std::string list;
+  for (auto c : choices) {
+    if (c == it->second)
+      return it->second;
+    list += list.empty() ? "" : ", ";
+    list += '"' + std::string(c) + '"';
+  }
+  return make_error(errc::invalid_argument,
+                    key + ": expected one of " + list + ", found '" + it->second + "'");
+}
+
+bool env_set(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v && *v;
+}
+
+bool split_url(std::string_view url, std::string& scheme, std::string& host, std::string& rest) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos)
+    return false;
+  scheme = std::string(url.substr(0, sep));
+  auto after = url.substr(sep + 3);
+  auto slash = after.find('/');
+  host = std::string(after.substr(0, slash));
+  rest = slash == std::string_view::npos ? std::string() : std::string(after.substr(slash + 1));
+  return !host.empty() && host.find_first_of(" @?#") == std::string::npos;
+}
+
+} // namespace haul
