@@ -69,7 +69,8 @@ void dump_reader::append_row(std::string& out, const table_plan& t) {
       break;
     case SQLITE_TEXT: {
       auto text = column_bytes(s, i);
-      if (plan_.utf16 && text.find('\0') != std::string_view::npos) {
+      if (plan_.utf16 &&
+          text.find_first_of(std::string_view("\0\r", 2)) != std::string_view::npos) {
         // The cast reads bytes in the database's encoding: give it the UTF-16 ones.
         const auto* p = static_cast<const char*>(sqlite3_column_text16(s, i));
         append_text_cast(out, {p, static_cast<std::size_t>(sqlite3_column_bytes16(s, i))});

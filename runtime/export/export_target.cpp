@@ -196,7 +196,8 @@ class s3_target final : public export_target {
   std::string discard(const export_checkpoint& cp) override {
     if (cp.upload_id.empty())
       return {};
-    auto result = perform(requests_.abort_multipart(config_.s3_key, cp.upload_id, now()));
+    // Not cancellable: a cancelled export discards its output because it was stopped.
+    auto result = perform(requests_.abort_multipart(config_.s3_key, cp.upload_id, now()), false);
     if (result.status == 204 || result.status == 200 || result.status == 404)
       return {};
     if (result.status == 405 || result.status == 501)
@@ -221,10 +222,11 @@ class s3_target final : public export_target {
   std::string url() const { return requests_.object_url(config_.s3_key); }
   std::chrono::system_clock::time_point now() const { return services_.now(); }
 
-  upload::transfer_result perform(upload::transfer_request r) {
+  upload::transfer_result perform(upload::transfer_request r, bool cancellable = true) {
     std::promise<upload::transfer_result> done;
     auto future = done.get_future();
-    r.cancelled = services_.cancelled;
+    if (cancellable)
+      r.cancelled = services_.cancelled;
     r.on_done = [&done](upload::transfer_result result) { done.set_value(std::move(result)); };
     services_.engine->submit(std::move(r));
     return future.get();

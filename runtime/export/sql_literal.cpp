@@ -109,7 +109,9 @@ void append_real(std::string& out, double v) {
 }
 
 void append_text(std::string& out, std::string_view text) {
-  if (text.find('\0') != std::string_view::npos)
+  // The sqlite3 shell reads its input by lines: a NUL ends the line and a carriage return
+  // before a line break is dropped. Text holding either goes in as hex.
+  if (text.find_first_of(std::string_view("\0\r", 2)) != std::string_view::npos)
     return append_text_cast(out, text);
   out.reserve(out.size() + text.size() + 2);
   out += '\'';

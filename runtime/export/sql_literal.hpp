@@ -9,9 +9,10 @@
 //   25 random doubles under 2^-900 came back different), so smaller magnitudes are written
 //   as an exact product `Y*P`, with Y = x * 2^256 in the safe range and P = 2^-256.
 //   Infinities are 1e999 and -1e999. NaN is never stored (SQLite keeps NULL instead).
-// - Text: 'quoted', with quotes doubled; newlines and any other byte go in verbatim. Text
-//   holding a NUL byte is written as CAST(X'…' AS TEXT), because SQL text ends at a NUL (the
-//   sqlite3 shell's own .dump cuts such values there).
+// - Text: 'quoted', with quotes doubled; newlines and other bytes go in verbatim. Text
+//   holding a NUL byte or a carriage return is written as CAST(X'…' AS TEXT): the sqlite3
+//   shell reads a dump by lines, so a NUL would end the value (its own .dump cuts such
+//   values there) and a CR before a line break would be dropped.
 // - Blobs: X'hex'.
 // - Identifiers: always "double-quoted", so keywords and odd names need no special case.
 

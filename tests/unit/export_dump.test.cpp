@@ -143,8 +143,8 @@ BOOST_AUTO_TEST_CASE(integers_cover_the_full_64_bit_range) {
 BOOST_AUTO_TEST_CASE(text_keeps_quotes_newlines_unicode_and_nul_bytes) {
   memory_db m;
   using namespace std::string_literals;
-  for (const auto& v :
-       {"it's"s, "line\nbreak\r\n"s, "ünïcødé ✓ 😀"s, ""s, "a\0b"s, "\0"s, "''"s, "x\0'\n"s}) {
+  for (const auto& v : {"it's"s, "line\nbreak\r\n"s, "ünïcødé ✓ 😀"s, ""s, "a\0b"s, "\0"s, "''"s,
+                        "x\0'\n"s, "crlf\r\nline"s, "\r"s}) {
     std::string s;
     append_text(s, v);
     auto [type, bytes] = m.eval(s);
