@@ -13,7 +13,7 @@ constexpr std::uint64_t max_part_size = 5ull << 30; // S3: the largest part
 
 const std::set<std::string, std::less<>> plain_keys = {
     "source",        "target",          "compression",   "compression_level", "part_size",
-    "part_attempts", "connect_timeout", "stall_timeout", "transfer_timeout",  "on_source_change"};
+    "part_attempts", "connect_timeout", "stall_timeout", "transfer_timeout"};
 
 error bad(const std::string& key, const std::string& what) {
   return error{errc::invalid_argument, key + ": " + what};
@@ -85,7 +85,7 @@ expected<export_config> parse_export_config(const job_params& p) {
       return make_error(errc::invalid_argument,
                         "unknown key '" + k +
                             "' for kind export (expected source, target, compression, "
-                            "compression_level, part_size, part_attempts, on_source_change, "
+                            "compression_level, part_size, part_attempts, "
                             "connect_timeout, stall_timeout, transfer_timeout and [job.s3] keys)");
   auto src = p.find("source");
   if (src == p.end() || src->second.empty())
@@ -127,11 +127,6 @@ expected<export_config> parse_export_config(const job_params& p) {
   c.upload.timeouts = {*connect, *total, *stall};
   if (c.upload.timeouts.connect.count() <= 0)
     return bad("connect_timeout", "must be positive");
-  auto change = param_choice(p, "on_source_change", "restart", {"restart", "fail"});
-  if (!change)
-    return change.error();
-  c.source_changed =
-      *change == "fail" ? export_config::on_change::fail : export_config::on_change::restart;
   return c;
 }
 

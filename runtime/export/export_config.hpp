@@ -16,7 +16,6 @@ namespace haul::exporter {
 
 struct export_config {
   enum class target_type : std::uint8_t { file, s3 };
-  enum class on_change : std::uint8_t { restart, fail };
 
   std::string source; ///< The SQLite database file.
   target_type target = target_type::file;
@@ -28,7 +27,6 @@ struct export_config {
   int level = 0; ///< 0: the compressor's default.
   std::uint64_t part_size = 16ull << 20;
   std::uint32_t part_attempts = 3; ///< Tries of one part within one attempt of the task.
-  on_change source_changed = on_change::restart;
 };
 
 /// Fails with invalid_argument naming the key.

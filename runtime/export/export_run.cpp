@@ -42,10 +42,7 @@ class export_run {
     auto snapshot = open_snapshot(config_.source);
     if (!snapshot)
       return source_failure(snapshot.error());
-    auto cp = start_point(*snapshot);
-    if (!cp)
-      return *cp.error_outcome;
-    cp_ = std::move(cp.value);
+    cp_ = start_point(*snapshot);
     if (!cp_.complete) {
       if (auto failed = target_.open(cp_))
         return restart_if_unusable(*failed);
@@ -63,15 +60,9 @@ class export_run {
   }
 
  private:
-  struct start {
-    export_checkpoint value;
-    std::optional<outcome> error_outcome;
-    explicit operator bool() const { return !error_outcome; }
-  };
-
   /// The checkpoint to continue from, or a fresh one. An old checkpoint is only continued
   /// when the source, its schema and the output settings are what it was made from.
-  start start_point(const source_snapshot& snap) {
+  export_checkpoint start_point(const source_snapshot& snap) {
     export_checkpoint fresh;
     fresh.fingerprint = snap.fingerprint;
     fresh.schema_digest = snap.plan.schema_digest;
@@ -79,25 +70,23 @@ class export_run {
     fresh.tables = static_cast<std::uint32_t>(snap.plan.tables.size());
     auto old = decode_checkpoint(ctx_.checkpoint());
     if (!old)
-      return {fresh, {}};
+      return fresh;
     if (old->complete) // every part came from the old snapshot: finishing it is exact
-      return {*old, {}};
+      return *old;
     std::string why;
     if (old->fingerprint != fresh.fingerprint || old->schema_digest != fresh.schema_digest)
       why = "the source database changed since the export started";
     else if (old->settings != fresh.settings)
       why = "the output settings changed since the export started";
     if (why.empty())
-      return {*old, {}};
+      return *old;
     auto dropped = target_.discard(*old);
     if (!dropped.empty())
       log::warn("export: could not drop the earlier output", {log::str("why", dropped)});
-    if (config_.source_changed == export_config::on_change::fail)
-      return {fresh, outcome::fail(why + " (on_source_change = \"fail\")")};
     log::warn("export restarts from the beginning",
               {log::str("job", std::string(ctx_.job_id())), log::str("why", why)});
     ctx_.heartbeat(encode_checkpoint(fresh));
-    return {fresh, {}};
+    return fresh;
   }
 
   /// The target cannot continue the recorded output (a partial file was cut short): start

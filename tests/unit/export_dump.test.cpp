@@ -296,7 +296,6 @@ BOOST_AUTO_TEST_CASE(bad_settings_name_the_key) {
   BOOST_TEST(error_of(with("part_size", "4MiB")).starts_with("part_size:"));
   BOOST_TEST(error_of(with("compression_level", "3")).starts_with("compression_level:"));
   BOOST_TEST(error_of(with("s3.endpoint", "http://h")).starts_with("s3.endpoint:"));
-  BOOST_TEST(error_of(with("on_source_change", "ignore")).starts_with("on_source_change:"));
   BOOST_TEST(error_of(with("colour", "red")).find("unknown key 'colour'") != std::string::npos);
 }
 
