@@ -142,8 +142,8 @@ class export_run {
   }
 
   std::optional<outcome> encode_parts(part_encoder& encoder, chunk_queue& queue) {
-    std::string part;
-    part.reserve(config_.part_size + chunk_text);
+    std::string encoded; // the encoder's output for one chunk, handed on at once
+    encoded.reserve(chunk_text + chunk_text / 4);
     std::uint64_t part_text = 0;
     for (;;) {
       if (ctx_.stop_requested())
@@ -153,29 +153,30 @@ class export_run {
         return stopped();
       if (c->failure)
         return source_failure(*c->failure);
-      if (auto ok = encoder.write(c->text, part); !ok)
+      encoded.clear();
+      if (auto ok = encoder.write(c->text, encoded); !ok)
         return outcome::fail(ok.error().message);
       part_text += c->text.size();
+      const bool full = target_.part_bytes() + encoded.size() >= config_.part_size;
+      if ((full || c->last))
+        if (auto ok = encoder.finish(encoded); !ok)
+          return outcome::fail(ok.error().message);
+      if (auto failed = target_.append(encoded))
+        return failed;
       ctx_.heartbeat();
-      if (part.size() < config_.part_size && !c->last)
+      if (!full && !c->last)
         continue;
-      if (auto ok = encoder.finish(part); !ok)
-        return outcome::fail(ok.error().message);
-      // One part in flight: wait for the one before, record it, then send this one.
+      // One part in flight: wait for the one before and record it, then seal this one.
       if (auto failed = take_pending())
         return failed;
       next_ = cp_;
-      next_.parts.push_back({{}, part.size()});
+      next_.parts.push_back({{}, target_.part_bytes()});
       next_.position = c->end;
       next_.text_bytes += part_text;
       next_.tables_done = c->tables_done;
       next_.complete = c->last;
       auto number = static_cast<std::uint32_t>(next_.parts.size());
-      pending_ = std::async(std::launch::async, [this, number, bytes = std::move(part)]() mutable {
-        return target_.write_part(number, std::move(bytes));
-      });
-      part = std::string();
-      part.reserve(config_.part_size + chunk_text);
+      pending_ = std::async(std::launch::async, target_.seal_part(number));
       part_text = 0;
       if (c->last)
         return take_pending();

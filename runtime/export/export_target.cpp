@@ -67,7 +67,7 @@ class file_target final : public export_target {
     return std::nullopt;
   }
 
-  part_receipt write_part(std::uint32_t, std::string bytes) override {
+  std::optional<outcome> append(std::string_view bytes) override {
     const char* p = bytes.data();
     auto left = bytes.size();
     while (left > 0) {
@@ -75,15 +75,26 @@ class file_target final : public export_target {
       if (n < 0) {
         if (errno == EINTR)
           continue;
-        return {disk_failure("cannot write " + partial_, errno), {}};
+        return disk_failure("cannot write " + partial_, errno);
       }
       p += n;
       left -= static_cast<std::size_t>(n);
       offset_ += static_cast<std::uint64_t>(n);
     }
-    if (::fdatasync(fd_) != 0)
-      return {disk_failure("cannot sync " + partial_, errno), {}};
-    return {};
+    part_bytes_ += bytes.size();
+    return std::nullopt;
+  }
+
+  std::uint64_t part_bytes() const override { return part_bytes_; }
+
+  std::function<part_receipt()> seal_part(std::uint32_t) override {
+    part_bytes_ = 0;
+    // The sync covers the sealed part (and whatever of the next is written by then).
+    return [fd = fd_, path = partial_]() -> part_receipt {
+      if (::fdatasync(fd) != 0)
+        return {disk_failure("cannot sync " + path, errno), {}};
+      return {};
+    };
   }
 
   std::optional<outcome> finish(const export_checkpoint& cp) override {
@@ -124,6 +135,7 @@ class file_target final : public export_target {
   std::string partial_;
   int fd_ = -1;
   std::uint64_t offset_ = 0;
+  std::uint64_t part_bytes_ = 0;
 };
 
 class s3_target final : public export_target {
@@ -134,6 +146,7 @@ class s3_target final : public export_target {
       , services_(std::move(services)) {}
 
   std::optional<outcome> open(export_checkpoint& cp) override {
+    building_.reserve(config_.part_size + (1u << 20)); // a part overshoots by < one chunk
     upload_id_ = cp.upload_id;
     if (!upload_id_.empty())
       return std::nullopt;
@@ -147,7 +160,21 @@ class s3_target final : public export_target {
     return std::nullopt;
   }
 
-  part_receipt write_part(std::uint32_t number, std::string bytes) override {
+  std::optional<outcome> append(std::string_view bytes) override {
+    building_.append(bytes);
+    return std::nullopt;
+  }
+
+  std::uint64_t part_bytes() const override { return building_.size(); }
+
+  std::function<part_receipt()> seal_part(std::uint32_t number) override {
+    auto body = std::make_shared<const std::string>(std::move(building_));
+    building_ = std::string();
+    building_.reserve(config_.part_size + (1u << 20));
+    return [this, number, body = std::move(body)] { return send_part(number, body); };
+  }
+
+  part_receipt send_part(std::uint32_t number, const std::shared_ptr<const std::string>& bytes) {
     // Sent up to part_attempts times within this run; the body stays in memory for that.
     outcome last;
     for (std::uint32_t attempt = 1; attempt <= config_.part_attempts; ++attempt) {
@@ -249,6 +276,7 @@ class s3_target final : public export_target {
   upload::s3_requests requests_;
   target_services services_;
   std::string upload_id_;
+  std::string building_;
 };
 
 } // namespace

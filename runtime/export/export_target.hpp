@@ -1,8 +1,10 @@
 #pragma once
 
-// Where an export's parts go: a local file or an S3 multipart upload. Parts are written in
-// order, each one whole; the export's checkpoint records them, and a target opened with a
-// checkpoint continues after its last part.
+// Where an export's parts go: a local file or an S3 multipart upload. A part's bytes are
+// appended as they are encoded, then the part is sealed; the export's checkpoint records
+// sealed parts, and a target opened with a checkpoint continues after its last part.
+// Memory: a file target holds no part (bytes go to the file at once; sealing syncs it); an
+// S3 target holds the part being built and the one being sent.
 //
 // - file: parts are appended to TARGET.haul-partial and synced; finish() renames it to the
 //   target (atomically, in the same directory) and syncs the directory. Opening with a
@@ -11,7 +13,9 @@
 // - s3: parts go to one multipart upload, whose id is in the checkpoint; a part sent again
 //   after a kill overwrites itself with the same bytes. finish() completes the upload.
 //
-// Every call blocks; failures come back as an outcome (retryable or permanent).
+// Every call blocks; failures come back as an outcome (retryable or permanent). append()
+// and seal_part() are called from one thread; the sealing may run on another while the
+// next part is appended (one sealing at a time).
 
 #include <functional>
 #include <memory>
@@ -39,8 +43,14 @@ class export_target {
   /// Gets ready to write the part after the checkpoint's last (a new output when it has
   /// none). May set the checkpoint's upload_id; the caller persists it.
   virtual std::optional<outcome> open(export_checkpoint& cp) = 0;
-  /// Writes part `number` (1-based).
-  virtual part_receipt write_part(std::uint32_t number, std::string bytes) = 0;
+  /// Adds bytes to the part being built. A failure here ends the run.
+  virtual std::optional<outcome> append(std::string_view bytes) = 0;
+  /// Bytes appended to the part being built.
+  virtual std::uint64_t part_bytes() const = 0;
+  /// Starts writing out the part built so far as part `number` (1-based); the returned
+  /// function completes it (blocking) and may run on another thread. The next part starts
+  /// empty.
+  virtual std::function<part_receipt()> seal_part(std::uint32_t number) = 0;
   /// Makes the output whole and visible at the target.
   virtual std::optional<outcome> finish(const export_checkpoint& cp) = 0;
   /// Drops what the checkpoint's output holds so far (a cancelled or restarted export):
