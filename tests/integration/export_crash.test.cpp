@@ -28,29 +28,6 @@ namespace {
 
 constexpr std::uint64_t part = 5u << 20;
 
-/// Runs haul until `progress()` reaches `target`, then kills it. False when haul exited
-/// first (the job finished).
-bool kill_at(pid_t pid, const std::function<std::uint64_t()>& progress, std::uint64_t target) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (progress() < target) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid)
-      return false;
-    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "haul made no progress");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  BOOST_REQUIRE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-  return true;
-}
-
-void run_to_the_end(const std::string& jobs, const std::string& log) {
-  BOOST_REQUIRE_MESSAGE(run_haul({"run", jobs}, log) == 0, "the final run failed:\n"
-                                                               << read_text(log));
-}
-
 std::uint64_t size_or_zero(const fs::path& p) {
   std::error_code ec;
   auto n = fs::file_size(p, ec);

@@ -3,12 +3,19 @@
 // `haul` child processes for the tests that drive the real binary (HAUL_BINARY), their
 // output appended to a log file.
 
+#include <chrono>
+#include <cstdint>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <boost/test/unit_test.hpp>
+
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +53,31 @@ inline int run_haul(const std::vector<std::string>& args, const std::string& log
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Lets haul run until `progress()` reaches `target`, then kills it with SIGKILL. False
+/// when haul exited first (the job finished).
+inline bool kill_at(pid_t pid, const std::function<std::uint64_t()>& progress,
+                    std::uint64_t target) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (progress() < target) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return false;
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "haul made no progress");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  BOOST_REQUIRE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  return true;
+}
+
+/// Runs `haul run jobs` to the end and requires exit code 0.
+inline void run_to_the_end(const std::string& jobs, const std::string& log) {
+  BOOST_REQUIRE_MESSAGE(run_haul({"run", jobs}, log) == 0, "the final run failed:\n"
+                                                               << read_text(log));
 }
 
 } // namespace haul::test

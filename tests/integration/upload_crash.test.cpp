@@ -27,36 +27,11 @@ using haul::test::test_server;
 
 namespace {
 
+using haul::test::kill_at;
 using haul::test::read_text;
 using haul::test::run_haul;
+using haul::test::run_to_the_end;
 using haul::test::start_haul;
-
-/// Runs haul until `progress()` reaches `target`, then kills it. False when haul exited
-/// first (the job finished).
-bool kill_at(pid_t pid, const std::function<std::size_t()>& progress, std::size_t target) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (progress() < target) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid)
-      return false;
-    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "haul made no progress");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  BOOST_REQUIRE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-  return true;
-}
-
-void run_to_the_end(const std::string& jobs, const std::string& log) {
-  auto pid = start_haul(jobs, log);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  BOOST_REQUIRE_MESSAGE(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                        "the final run failed; see " << log);
-}
-
 
 } // namespace
 
