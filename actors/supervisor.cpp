@@ -483,7 +483,7 @@ class supervisor_actor final : public caf::event_based_actor {
     }
 
     sched::job_config config{policy, spec.parallelism.value_or(cfg_.options.parallelism),
-                             kind->adaptive_concurrency};
+                             kind->adaptive_concurrency, kind->keep_final_checkpoint};
     auto st = *brain_->status(seq);
     if (is_finished(st.state)) {
       if (spec.on_complete)

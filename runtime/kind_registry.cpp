@@ -26,6 +26,7 @@ kind_entry entry_of(job_kind kind) {
   e.list = std::move(kind.list);
   e.describe = std::move(kind.describe);
   e.adaptive_concurrency = kind.adaptive_concurrency;
+  e.keep_final_checkpoint = kind.keep_final_checkpoint;
   e.stop = std::move(kind.stop);
   return e;
 }

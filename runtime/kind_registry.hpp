@@ -22,6 +22,7 @@ struct kind_entry {
   list_function list;                                          ///< Optional.
   std::function<std::string(std::string_view input)> describe; ///< Optional.
   bool adaptive_concurrency = false;
+  bool keep_final_checkpoint = false;
   std::function<void()> stop; ///< Optional.
   /// True when a job of these params runs quick, non-blocking tasks that may execute
   /// directly on CAF's scheduler threads, many per message. False (the default for

@@ -207,6 +207,27 @@ expected<job_status> first_status(expected<actors::control_reply> r) {
 
 } // namespace
 
+expected<job_status> runtime::resubmit(std::string_view id) {
+  auto jobs = impl_->store->load_jobs();
+  if (!jobs)
+    return jobs.error();
+  for (auto& j : *jobs) {
+    if (j.id != id)
+      continue;
+    actors::control_request req;
+    req.what = actors::control_request::op::submit;
+    req.id = j.id; // as stored: a listing now could give another id
+    req.spec.name = std::move(j.name);
+    req.spec.kind = std::move(j.kind);
+    req.spec.params = std::move(j.params);
+    req.spec.tasks = j.total;
+    if (auto r = impl_->call(std::move(req)); !r)
+      return r.error();
+    return status(id);
+  }
+  return make_error(errc::not_found, "no job " + std::string(id) + " in the store");
+}
+
 expected<job_status> runtime::wait(std::string_view id) {
   actors::control_request req;
   req.what = actors::control_request::op::wait;
@@ -226,6 +247,18 @@ std::vector<job_status> runtime::jobs() const {
   req.what = actors::control_request::op::list;
   auto r = impl_->call(std::move(req));
   return r ? std::move(r->jobs) : std::vector<job_status>{};
+}
+
+expected<std::string> runtime::task_checkpoint(std::string_view id, std::uint64_t index) const {
+  auto seq = impl_->store->find_job(std::string(id));
+  if (!seq)
+    return seq.error();
+  if (!*seq)
+    return make_error(errc::not_found, "no job " + std::string(id) + " in the store");
+  auto rec = impl_->store->load_task_record(**seq, index);
+  if (!rec)
+    return rec.error();
+  return *rec ? std::move((*rec)->checkpoint) : std::string();
 }
 
 expected<void> runtime::cancel(std::string_view id) {

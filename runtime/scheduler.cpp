@@ -123,7 +123,10 @@ void scheduler::finish_run(task_id task, job_entry& j, const running_entry& run,
     ++j.record.succeeded;
     j.record.bytes += c.bytes;
     batch_.mark_done(task.job, task.index);
-    if (run.has_record)
+    if (j.config.keep_final_checkpoint && !checkpoint.empty())
+      batch_.put_task(task.job, task.index,
+                      {storage::task_state::done, failures_before, 0, {}, std::move(checkpoint)});
+    else if (run.has_record)
       batch_.delete_task(task.job, task.index);
     return;
   }

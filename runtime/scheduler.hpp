@@ -51,6 +51,8 @@ struct job_config {
   std::uint32_t parallelism = 64; ///< 0 pauses the job.
   /// Adapt the tasks in flight to overloads, up to `parallelism` (concurrency_window).
   bool adaptive = false;
+  /// A succeeded task's last checkpoint stays in its record (task_state::done).
+  bool keep_final_checkpoint = false;
 };
 
 /// A task to start. run_id is unique within this process and stamps everything about

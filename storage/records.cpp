@@ -108,7 +108,7 @@ expected<task_record> decode_task_record(std::string_view bytes) {
         in.str(r.checkpoint)) ||
       !in.at_end())
     return corrupt("task record", "truncated or trailing bytes");
-  if (state < 1 || state > 3)
+  if (state < 1 || state > 4)
     return corrupt("task record", "unknown task state " + std::to_string(state));
   r.state = static_cast<task_state>(state);
   r.failures = static_cast<std::uint32_t>(failures);

@@ -54,6 +54,9 @@ enum class task_state : std::uint8_t {
   waiting = 1, ///< Due at due_ms (a backoff, or re-queued after an interruption).
   active = 2,  ///< Was running with a checkpoint; recovery turns it into waiting.
   dead = 3,    ///< Exhausted its attempts or failed permanently: the dead letter.
+  /// Succeeded (its done bit is set), kept for its last checkpoint: only for kinds with
+  /// keep_final_checkpoint. Recovery and dispatch ignore it.
+  done = 4,
 };
 
 struct task_record {

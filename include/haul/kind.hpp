@@ -56,6 +56,10 @@ struct job_kind {
   std::function<std::string(std::string_view input)> describe;
   /// Start with few tasks in flight and adapt to outcome::overloaded (AIMD).
   bool adaptive_concurrency = false;
+  /// Keep a succeeded task's last checkpoint in the store (runtime::task_checkpoint), as
+  /// the record of what it produced. For kinds with few tasks, such as an export's one:
+  /// a job of a million tasks would keep a million records.
+  bool keep_final_checkpoint = false;
   /// Optional: called once when the runtime stops, after its last task ended; an
   /// asynchronous kind stops its event loop here and drops the runs it still holds.
   std::function<void()> stop;

@@ -85,11 +85,22 @@ class runtime {
   /// a bad spec, and with the list function's error when listing fails.
   expected<std::string> submit(job_spec spec);
 
+  /// Runs a job the store already knows, with the kind and params stored with it, as if
+  /// its spec were submitted again (the defaults of runtime_options apply to parallelism,
+  /// retry and timeout). For jobs submitted by an earlier process through an API, whose
+  /// spec lives nowhere else. Fails with not_found for an unknown id or kind.
+  expected<job_status> resubmit(std::string_view id);
+
   /// Blocks until the job has finished; returns its final status.
   expected<job_status> wait(std::string_view id);
 
   expected<job_status> status(std::string_view id) const;
   std::vector<job_status> jobs() const; ///< Every job in the store.
+
+  /// The task's checkpoint as last stored: empty when it has none. For a succeeded task,
+  /// only kinds with keep_final_checkpoint keep it. Reads the store (progress of the last
+  /// few hundred milliseconds may not be there yet). Fails with not_found for an unknown id.
+  expected<std::string> task_checkpoint(std::string_view id, std::uint64_t index) const;
 
   /// Cancels the job: pending tasks never start, running ones are asked to stop.
   expected<void> cancel(std::string_view id);

@@ -86,6 +86,7 @@ kind_entry make_export_kind(export_kind_options options) {
   };
   k.describe = [](std::string_view) { return std::string("export"); };
   k.stop = [state] { state->stop(); };
+  k.keep_final_checkpoint = true; // the export's summary: tables, rows, parts, bytes
   return k;
 }
 

@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(a_job_record_with_an_unknown_state_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(a_task_record_with_an_unknown_state_is_refused) {
-  for (char state : {'\x00', '\x04'}) {
+  for (char state : {'\x00', '\x05'}) { // 5: one past done
     auto bytes = from_hex(golden_task_hex);
     bytes[golden_task_state_offset] = state;
     auto r = decode_task_record(bytes);
@@ -236,6 +236,13 @@ BOOST_AUTO_TEST_CASE(a_task_record_with_an_unknown_state_is_refused) {
       BOOST_TEST((r.error().code == errc::store_incompatible));
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_done_task_record_round_trips_with_its_checkpoint) {
+  task_record rec{task_state::done, 1, 0, {}, "final"};
+  auto r = decode_task_record(encode(rec));
+  BOOST_TEST_REQUIRE(r.has_value());
+  BOOST_TEST((*r == rec));
 }
 
 BOOST_AUTO_TEST_CASE(an_empty_record_round_trips) {

@@ -21,8 +21,9 @@ constexpr std::int64_t now_ms = 1'000'000;
 constexpr std::int64_t retention_ms = 100'000;
 
 /// A store as a killed process left it: job 1 was running with tasks [0, 10) dispatched,
-/// of which 0, 1, 2, 4 and 5 succeeded, 7 waits on a backoff, 8 ran with a checkpoint, and
-/// 3, 6 and 9 were in flight without leaving a trace. Job 2 finished long ago, job 3 recently.
+/// of which 0, 1, 2, 4 and 5 succeeded (5 kept its final checkpoint), 7 waits on a backoff, 8 ran
+/// with a checkpoint, and 3, 6 and 9 were in flight without leaving a trace. Job 2 finished long
+/// ago, job 3 recently.
 struct crashed_store {
   test::temp_dir dir;
   std::unique_ptr<store> s = test::open_store(dir.path());
@@ -36,6 +37,7 @@ struct crashed_store {
     b.put_task(1, 7, {task_state::waiting, 1, 5'000, "boom", {}});
     b.put_due({1, 5'000, 7});
     b.put_task(1, 8, {task_state::active, 0, 0, {}, "cp8"});
+    b.put_task(1, 5, {task_state::done, 0, 0, {}, "final5"});
 
     b.put_job(job(2, "expired", job_state::succeeded, now_ms - retention_ms - 1));
     b.put_job_id("expired", 2);
@@ -141,13 +143,22 @@ BOOST_AUTO_TEST_CASE(the_due_queue_holds_every_unfinished_task_in_due_order) {
 
 BOOST_AUTO_TEST_CASE(succeeded_and_never_started_tasks_are_left_alone) {
   recover();
-  for (std::uint64_t i : {0, 1, 2, 4, 5, 10, 19}) {
+  for (std::uint64_t i : {0, 1, 2, 4, 10, 19}) {
     auto rec = s->load_task_record(1, i);
     BOOST_TEST_REQUIRE(rec.has_value());
     BOOST_TEST_CONTEXT("task " << i) {
       BOOST_TEST(!rec->has_value());
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_succeeded_task_keeps_its_final_checkpoint_and_is_not_requeued) {
+  recover();
+  auto rec = s->load_task_record(1, 5);
+  BOOST_TEST_REQUIRE(rec.has_value());
+  BOOST_TEST_REQUIRE(rec->has_value());
+  BOOST_TEST(((*rec)->state == task_state::done));
+  BOOST_TEST((*rec)->checkpoint == "final5");
 }
 
 BOOST_AUTO_TEST_CASE(the_report_counts_interrupted_tasks_resumable_and_expired_jobs) {

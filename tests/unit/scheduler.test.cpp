@@ -427,6 +427,29 @@ BOOST_AUTO_TEST_CASE(a_success_deletes_the_record_of_a_checkpointed_task) {
   BOOST_TEST(h.done_bit(job, 0));
 }
 
+BOOST_AUTO_TEST_CASE(a_kind_that_keeps_final_checkpoints_keeps_the_one_sent_with_the_success) {
+  scheduler_harness h;
+  sched::job_config config;
+  config.keep_final_checkpoint = true;
+  auto job = h.add_job(2, config);
+  auto ds = h.turn(0).dispatches;
+  BOOST_TEST_REQUIRE(ds.size() == 2u);
+  h.sched.on_checkpoint(ds[0].task, ds[0].run_id, "parts=1");
+  h.turn(1);
+  auto c = scheduler_harness::report(ds[0]);
+  c.checkpoint = "parts=3 complete";
+  h.sched.on_completion(c, 2);
+  h.complete(ds[1], outcome_kind::ok, 2); // no checkpoint: nothing to keep
+  h.turn(2);
+  auto rec = h.stored_task(job, 0);
+  BOOST_TEST_REQUIRE(rec.has_value());
+  BOOST_TEST((rec->state == storage::task_state::done));
+  BOOST_TEST(rec->checkpoint == "parts=3 complete");
+  BOOST_TEST(h.done_bit(job, 0));
+  BOOST_TEST(!h.stored_task(job, 1).has_value());
+  BOOST_TEST((h.stored_job(job).state == job_state::succeeded));
+}
+
 // --- stale reports -----------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_completion_from_another_generation_is_ignored_as_stale) {
