@@ -517,7 +517,9 @@ class supervisor_actor final : public caf::event_based_actor {
       log::info("job resumed",
                 {log::str("job", id), log::num("succeeded", st.tasks.succeeded),
                  log::num("failed", st.tasks.failed), log::num("total", st.tasks.total)});
-    request_turn();
+    // A turn now rather than later: its commit puts a new job in the store before submit
+    // returns, which is what an API's "202 accepted" promises.
+    run_turn();
     return control_reply{std::nullopt, id, {}};
   }
 

@@ -26,6 +26,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--store", run.store, "The store directory (overrides [runtime] store)");
   run_cmd->add_flag("--quiet,-q", run.quiet, "Only warnings and errors");
 
+  serve_args serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Run the jobs in FILE as 'run' does, then stay up with the HTTP API (exports, "
+               "job control, health) until SIGINT/SIGTERM");
+  serve_cmd->add_option("FILE", serve.file, "The job file (TOML), with an optional [server] table")
+      ->required();
+  serve_cmd->add_option("--listen", serve.listen,
+                        "HOST:PORT to listen on (overrides [server] listen; port 0 picks one)");
+  serve_cmd->add_option("--store", serve.store, "The store directory (overrides [runtime] store)");
+
   status_args status;
   auto* status_cmd = app.add_subcommand(
       "status", "Show the jobs in a store: state, done/failed/in-flight/total; works while "
@@ -42,7 +52,7 @@ int main(int argc, char** argv) {
 
   std::string help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for a subcommand");
-  help_cmd->add_option("SUBCOMMAND", help_topic, "run, status or retry");
+  help_cmd->add_option("SUBCOMMAND", help_topic, "run, serve, status or retry");
 
   try {
     app.parse(argc, argv);
@@ -65,6 +75,8 @@ int main(int argc, char** argv) {
   }
   if (*run_cmd)
     return run_command(run);
+  if (*serve_cmd)
+    return serve_command(serve);
   if (*status_cmd)
     return status_command(status);
   if (*retry_cmd)

@@ -13,44 +13,40 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress_display.hpp"
+#include "cli/signals.hpp"
 #include "haul/runtime.hpp"
 #include "runtime/job_file.hpp"
 #include "runtime/logging.hpp"
 
 namespace haul::cli {
 
-namespace {
-
-/// Blocks SIGINT, SIGTERM and SIGUSR1 in this thread and every thread started after it
-/// (CAF's included), so that only the signal thread ever sees them. SIGUSR1 is how the main
-/// thread tells the signal thread that the run is over.
-sigset_t block_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
-} // namespace
-
-int run_command(const run_args& args) {
-  auto file = load_job_file(args.file);
+std::optional<job_file> load_jobs_for(const std::string& path, const std::string& store) {
+  auto file = load_job_file(path);
   if (!file) {
     std::cerr << file.error().message << "\n";
+    return std::nullopt;
+  }
+  if (!store.empty())
+    file->runtime.store = store;
+  return std::move(*file);
+}
+
+int run_command(const run_args& args) {
+  auto file = load_jobs_for(args.file, args.store);
+  if (!file)
+    return exit_usage;
+  auto& f = *file;
+  if (f.jobs.empty()) {
+    std::cerr << f.path << ": no [[job]] entries: nothing to run ([server] is for haul serve)\n";
     return exit_usage;
   }
-  auto& f = *file;
-  if (!args.store.empty())
-    f.runtime.store = args.store;
   // On a terminal the progress display replaces the info log lines, which would scroll it
   // away; elsewhere (a file, a journal) the log lines are the progress.
   bool bars = !args.quiet && ::isatty(STDERR_FILENO) == 1;
   log::configure(args.quiet || bars ? log::level::warn : f.log_level, f.log_format);
 
-  auto signals = block_signals();
+  // SIGUSR1 is how the main thread tells the signal thread that the run is over.
+  auto signals = block_stop_signals(SIGUSR1);
   auto rt = runtime::open(f.runtime);
   if (!rt) {
     std::cerr << "haul: " << rt.error().message << "\n";

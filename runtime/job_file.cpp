@@ -231,6 +231,57 @@ std::string resolve_path(const std::string& value, const std::string& job_file_p
   return (base / v).lexically_normal().string();
 }
 
+service::server_settings read_server(const toml::table& t, const std::string& path, problems& p) {
+  service::server_settings out;
+  table_reader r(t, "server", p);
+  if (auto* n = r.get("listen")) {
+    auto v = n->value<std::string>();
+    if (!n->is_string() || !v) {
+      p.add(n->source(), "server.listen: expected a string such as \"127.0.0.1:8700\"");
+    } else if (auto a = service::parse_listen(*v); !a) {
+      p.add(n->source(), "server.listen: " + a.error().message);
+    } else {
+      out.listen = *v;
+    }
+  }
+  if (auto* n = r.get("export_roots")) {
+    auto* roots = n->as_array();
+    if (!roots)
+      p.add(n->source(), "server.export_roots: expected an array of directory paths");
+    else
+      for (std::size_t i = 0; i < roots->size(); ++i) {
+        const auto& e = (*roots)[i];
+        auto v = e.value<std::string>();
+        if (!e.is_string() || !v || v->empty())
+          p.add(e.source(), "server.export_roots[" + std::to_string(i) +
+                                "]: expected a directory path, found " +
+                                (v ? "an empty string" : type_name(e)));
+        else
+          out.export_roots.push_back(resolve_path(*v, path));
+      }
+  }
+  if (auto v = r.string("token_env")) {
+    if (v->empty())
+      p.add(t.source(), "server.token_env: expected the name of an environment variable");
+    out.token_env = *v;
+  }
+  if (auto* n = r.get("s3")) {
+    if (auto* s3 = n->as_table()) {
+      for (const auto& [k, v] : *s3) {
+        if (is_param_scalar(v))
+          out.s3["s3." + std::string(k.str())] = scalar_text(v);
+        else
+          p.add(v.source(), "server.s3." + std::string(k.str()) +
+                                ": expected a string, number or boolean, found " + type_name(v));
+      }
+    } else {
+      p.add(n->source(), "server.s3: expected a table ([server.s3])");
+    }
+  }
+  r.reject_unknown();
+  return out;
+}
+
 } // namespace
 
 expected<job_file> parse_job_file(const std::string& text, const std::string& path) {
@@ -385,8 +436,14 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
       }
     }
   }
+  if (auto* server_node = top.get("server")) {
+    if (auto* t = server_node->as_table())
+      out.server = read_server(*t, path, p);
+    else
+      p.add(server_node->source(), "server: expected a table ([server])");
+  }
   top.reject_unknown();
-  if (out.jobs.empty() && p.empty())
+  if (out.jobs.empty() && !out.server && p.empty())
     p.add_at_file("no [[job]] entries: nothing to run");
   if (!p.empty())
     return make_error(errc::invalid_argument, p.text());

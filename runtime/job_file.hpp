@@ -3,6 +3,7 @@
 // The job file (TOML): a [runtime] table and [[job]] entries. docs/job-file.md is the
 // reference. Loading reports every problem at once, each as FILE:LINE:COLUMN: what.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "haul/job.hpp"
 #include "haul/runtime.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/service/server_settings.hpp"
 
 namespace haul {
 
@@ -20,6 +22,8 @@ struct job_file {
   log::level log_level = log::level::info;
   log::format log_format = log::format::text;
   std::vector<job_spec> jobs;
+  /// The [server] table (haul serve); a file with one may have no [[job]].
+  std::optional<service::server_settings> server;
 };
 
 /// Fails with invalid_argument; the message holds one line per problem.

@@ -249,6 +249,16 @@ std::vector<job_status> runtime::jobs() const {
   return r ? std::move(r->jobs) : std::vector<job_status>{};
 }
 
+expected<job_params> runtime::params(std::string_view id) const {
+  auto jobs = impl_->store->load_jobs();
+  if (!jobs)
+    return jobs.error();
+  for (auto& j : *jobs)
+    if (j.id == id)
+      return std::move(j.params);
+  return make_error(errc::not_found, "no job " + std::string(id) + " in the store");
+}
+
 expected<std::string> runtime::task_checkpoint(std::string_view id, std::uint64_t index) const {
   auto seq = impl_->store->find_job(std::string(id));
   if (!seq)

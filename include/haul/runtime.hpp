@@ -97,6 +97,9 @@ class runtime {
   expected<job_status> status(std::string_view id) const;
   std::vector<job_status> jobs() const; ///< Every job in the store.
 
+  /// The params the job was created with (its kind-specific keys). Fails with not_found.
+  expected<job_params> params(std::string_view id) const;
+
   /// The task's checkpoint as last stored: empty when it has none. For a succeeded task,
   /// only kinds with keep_final_checkpoint keep it. Reads the store (progress of the last
   /// few hundred milliseconds may not be there yet). Fails with not_found for an unknown id.

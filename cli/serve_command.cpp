@@ -1,0 +1,150 @@
+// haul serve FILE: run the file's jobs as `haul run` does, resume the exports an earlier
+// process accepted through the API, and serve the HTTP API until SIGINT/SIGTERM. A second
+// signal exits at once, which is safe because every write to the store is atomic.
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <pthread.h>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/signals.hpp"
+#include "haul/runtime.hpp"
+#include "runtime/export/export_config.hpp"
+#include "runtime/job_file.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/service/api_server.hpp"
+
+namespace haul::cli {
+
+namespace {
+
+/// The API's settings from the [server] table and the command line; a message on failure.
+expected<service::api_options> api_options_of(const job_file& f, const std::string& listen) {
+  service::server_settings server = f.server.value_or(service::server_settings{});
+  auto fail = [&](const std::string& why) {
+    return make_error(errc::invalid_argument, f.path + ": " + why);
+  };
+  service::api_options o;
+  auto address = service::parse_listen(listen.empty() ? server.listen : listen);
+  if (!address)
+    return fail(address.error().message);
+  o.listen = *address;
+  if (!server.token_env.empty()) {
+    const char* token = std::getenv(server.token_env.c_str());
+    if (token == nullptr || *token == '\0')
+      return fail("server.token_env names " + server.token_env + ", which is not set");
+    o.token = token;
+  } else if (!service::is_loopback(o.listen.host)) {
+    return fail("listening on " + o.listen.host +
+                ", which other machines can reach, needs a bearer token: set [server] "
+                "token_env to the name of an environment variable holding it");
+  }
+  for (const auto& dir : server.export_roots) {
+    auto root = service::canonical_root(dir);
+    if (!root)
+      return fail("server.export_roots: " + root.error().message);
+    o.exports.roots.push_back(std::move(*root));
+  }
+  if (!server.s3.empty()) {
+    // Checked now, with a stand-in target, rather than at the first POST.
+    auto probe = server.s3;
+    probe["source"] = "-";
+    probe["target"] = "s3://bucket/key";
+    if (auto c = exporter::parse_export_config(probe); !c)
+      return fail("server.s3: " + c.error().message);
+  }
+  o.exports.s3 = server.s3;
+  o.exports.file_jobs = f.jobs;
+  return o;
+}
+
+} // namespace
+
+int serve_command(const serve_args& args) {
+  auto file = load_jobs_for(args.file, args.store);
+  if (!file)
+    return exit_usage;
+  auto& f = *file;
+  log::configure(f.log_level, f.log_format);
+  auto options = api_options_of(f, args.listen);
+  if (!options) {
+    std::cerr << options.error().message << "\n";
+    return exit_usage;
+  }
+
+  auto signals = block_stop_signals();
+  auto rt = runtime::open(f.runtime);
+  if (!rt) {
+    std::cerr << "haul: " << rt.error().message << "\n";
+    return exit_code_for(rt.error());
+  }
+  auto host = options->listen.host;
+  if (host.find(':') != std::string::npos)
+    host = "[" + host + "]";
+  service::api_server api(*rt, std::move(*options));
+
+  std::set<std::string> file_names;
+  for (auto& spec : f.jobs) {
+    file_names.insert(spec.name);
+    auto copy = spec; // the API keeps the spec: POST {"job": NAME} finds this run
+    auto id = rt->submit(std::move(spec));
+    if (!id) {
+      std::cerr << "haul: " << id.error().message << "\n";
+      return exit_code_for(id.error());
+    }
+    api.adopt(copy, *id);
+  }
+  // Exports accepted through the API by an earlier process: their spec is in the store only.
+  for (const auto& st : rt->jobs()) {
+    if (st.kind != "export" || is_finished(st.state) || file_names.count(st.name) != 0)
+      continue;
+    auto params = rt->params(st.id);
+    if (auto resumed = rt->resubmit(st.id); resumed && params) {
+      job_spec spec;
+      spec.name = st.name;
+      spec.kind = st.kind;
+      spec.params = std::move(*params);
+      api.adopt(spec, st.id);
+      log::info("export resumed", {log::str("job", st.id)});
+    } else {
+      log::warn("could not resume an export",
+                {log::str("job", st.id),
+                 log::str("why", resumed ? params.error().message : resumed.error().message)});
+    }
+  }
+
+  auto port = api.start();
+  if (!port) {
+    std::cerr << "haul: " << port.error().message << "\n";
+    rt->stop();
+    return exit_error;
+  }
+  // The line scripts and tests wait for; with --listen HOST:0 it tells the port chosen.
+  // One write, so that a reader never sees half a port number.
+  std::cerr << ("haul serve: listening on http://" + host + ":" + std::to_string(*port) + "\n")
+            << std::flush;
+
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  log::warn("signal received: stopping; running tasks get shutdown_grace to finish, a second "
+            "signal exits at once",
+            {log::str("signal", sig == SIGINT ? "SIGINT" : "SIGTERM")});
+  std::thread second([&signals] {
+    int again = 0;
+    if (sigwait(&signals, &again) == 0)
+      ::_exit(again == SIGINT ? exit_sigint : exit_sigterm);
+  });
+  second.detach();
+  api.draining(); // /health answers 503 while running tasks wind down
+  rt->stop();
+  api.stop();
+  return sig == SIGINT ? exit_sigint : exit_sigterm;
+}
+
+} // namespace haul::cli

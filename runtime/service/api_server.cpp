@@ -1,0 +1,373 @@
+#include "runtime/service/api_server.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/export/export_checkpoint.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/service/export_status.hpp"
+#include "runtime/service/object_download.hpp"
+
+namespace haul::service {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t max_request_body = 64 * 1024;
+
+int http_status_for(errc code) {
+  switch (code) {
+  case errc::invalid_argument:
+    return 400;
+  case errc::not_found:
+    return 404;
+  case errc::failed_precondition:
+    return 409;
+  case errc::store_busy:
+  case errc::store_incompatible:
+  case errc::store_io:
+    return 503;
+  case errc::internal:
+    break;
+  }
+  return 500;
+}
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& message) {
+  reply(res, status, json{{"error", message}});
+}
+
+void reply_error(httplib::Response& res, const error& e) {
+  reply_error(res, http_status_for(e.code), e.message);
+}
+
+/// Compares without an early exit, so the time taken says nothing about the token.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string content_type_of(const job_params& params) {
+  auto it = params.find("compression");
+  if (it != params.end() && it->second == "gzip")
+    return "application/gzip";
+  if (it != params.end() && it->second == "zstd")
+    return "application/zstd";
+  return "application/sql";
+}
+
+} // namespace
+
+class api_server::impl {
+ public:
+  impl(runtime& rt, api_options options)
+      : rt_(rt)
+      , opt_(std::move(options)) {
+    if (!opt_.now_ms)
+      opt_.now_ms = system_now_ms;
+    routes();
+  }
+
+  expected<std::uint16_t> start() {
+    int port = opt_.listen.port;
+    if (port == 0) {
+      port = svr_.bind_to_any_port(opt_.listen.host);
+      if (port < 0)
+        return bind_failed();
+    } else if (!svr_.bind_to_port(opt_.listen.host, port)) {
+      return bind_failed();
+    }
+    thread_ = std::thread([this] { svr_.listen_after_bind(); });
+    return static_cast<std::uint16_t>(port);
+  }
+
+  void stop() {
+    svr_.stop();
+    if (thread_.joinable())
+      thread_.join();
+  }
+
+  void adopt(const job_spec& spec, const std::string& id) {
+    std::lock_guard lock(submit_mutex_);
+    by_name_[spec.name] = {spec.params, id};
+  }
+
+  std::atomic<bool> draining{false};
+
+ private:
+  struct submitted {
+    job_params params;
+    std::string id;
+  };
+
+  error bind_failed() const {
+    int e = errno;
+    return error{errc::failed_precondition,
+                 "cannot listen on " + opt_.listen.host + ":" + std::to_string(opt_.listen.port) +
+                     (e != 0 ? std::string(": ") + std::strerror(e) : std::string())};
+  }
+
+  void routes() {
+    svr_.set_payload_max_length(max_request_body);
+    svr_.set_read_timeout(std::chrono::seconds(30));
+    svr_.set_write_timeout(std::chrono::seconds(60));
+    svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return authorize(req, res) ? httplib::Server::HandlerResponse::Unhandled
+                                 : httplib::Server::HandlerResponse::Handled;
+    });
+    svr_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty())
+        return; // an answer of ours, already JSON
+      if (res.status == 404)
+        reply_error(res, 404, "no endpoint " + req.method + " " + req.path);
+      else if (res.status == 413)
+        reply_error(res, 413,
+                    "request body larger than " + std::to_string(max_request_body) + " bytes");
+      else
+        reply_error(res, res.status,
+                    res.status == 400 ? "malformed HTTP request (a POST without a body still needs "
+                                        "\"Content-Length: 0\")"
+                                      : "HTTP " + std::to_string(res.status));
+    });
+    svr_.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown exception";
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          reply_error(res, 500, "internal error: " + what);
+        });
+    svr_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      log::debug("api request",
+                 {log::str("method", req.method), log::str("path", req.path),
+                  log::num("status", static_cast<std::uint64_t>(std::max(res.status, 0)))});
+    });
+
+    svr_.Get("/health", [this](const httplib::Request&, httplib::Response& res) { health(res); });
+    svr_.Post("/exports", [this](const httplib::Request& req, httplib::Response& res) {
+      post_export(req, res);
+    });
+    svr_.Get(R"(/exports/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      export_status(req.matches[1], res);
+    });
+    svr_.Get(R"(/exports/([^/]+)/download)",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               download(req.matches[1], res);
+             });
+    svr_.Post(R"(/jobs/([^/]+)/cancel)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                cancel(req.matches[1], res);
+              });
+  }
+
+  bool authorize(const httplib::Request& req, httplib::Response& res) const {
+    if (opt_.token.empty())
+      return true;
+    auto given = req.get_header_value("Authorization");
+    if (same_secret(given, "Bearer " + opt_.token))
+      return true;
+    res.set_header("WWW-Authenticate", "Bearer");
+    reply_error(res, 401,
+                given.empty() ? "this server needs an \"Authorization: Bearer TOKEN\" header"
+                              : "the bearer token is wrong");
+    return false;
+  }
+
+  void health(httplib::Response& res) {
+    if (draining) {
+      reply(res, 503, json{{"status", "stopping"}});
+      return;
+    }
+    const auto& r = rt_.recovery();
+    reply(res, 200,
+          json{{"status", "ok"},
+               {"store", rt_.options().store},
+               {"recovery",
+                {{"generation", r.generation},
+                 {"jobs_resumable", r.jobs_resumable},
+                 {"tasks_interrupted", r.tasks_interrupted},
+                 {"jobs_expired", r.jobs_expired},
+                 {"duration_ms", r.duration_ms}}}});
+  }
+
+  void post_export(const httplib::Request& req, httplib::Response& res) {
+    auto spec = export_job_from_request(req.body, opt_.exports);
+    if (!spec) {
+      reply_error(res, spec.error());
+      return;
+    }
+    // One at a time: the check for a job already running and the submit that follows
+    // must not interleave with another POST's.
+    std::lock_guard lock(submit_mutex_);
+    if (auto it = by_name_.find(spec->name); it != by_name_.end()) {
+      auto st = rt_.status(it->second.id);
+      if (st && !is_finished(st->state)) {
+        if (it->second.params == spec->params) {
+          accepted(res, it->second.id); // the same export, asked for again
+          return;
+        }
+        reply_error(res, 409,
+                    "an export to " + spec->params["target"] + " is running as " + it->second.id +
+                        "; cancel it (POST /jobs/" + it->second.id +
+                        "/cancel) or wait for it to finish");
+        return;
+      }
+    }
+    auto params = spec->params;
+    auto name = spec->name;
+    auto id = rt_.submit(std::move(*spec));
+    if (!id) {
+      reply_error(res, id.error());
+      return;
+    }
+    by_name_[name] = {std::move(params), *id};
+    log::info("export accepted", {log::str("job", *id)});
+    accepted(res, *id);
+  }
+
+  static void accepted(httplib::Response& res, const std::string& id) {
+    auto url = "/exports/" + id;
+    res.set_header("Location", url);
+    reply(res, 202, json{{"id", id}, {"status_url", url}});
+  }
+
+  /// The export's status, or an error answer (then nullopt).
+  std::optional<job_status> export_job(const std::string& id, httplib::Response& res) {
+    auto st = rt_.status(id);
+    if (!st) {
+      reply_error(res, st.error());
+      return std::nullopt;
+    }
+    if (st->kind != "export") {
+      reply_error(res, 404, "job " + id + " is of kind '" + st->kind + "', not an export");
+      return std::nullopt;
+    }
+    return std::move(*st);
+  }
+
+  void export_status(const std::string& id, httplib::Response& res) {
+    auto st = export_job(id, res);
+    if (!st)
+      return;
+    auto checkpoint = rt_.task_checkpoint(id, 0);
+    std::string text = checkpoint ? std::move(*checkpoint) : std::string();
+    double rate = 0;
+    if (!is_finished(st->state)) {
+      auto cp = exporter::decode_checkpoint(text);
+      rate = rates_.observe(id, cp ? cp->bytes() : 0, opt_.now_ms());
+    }
+    res.status = 200;
+    res.set_content(export_status_json(*st, text, rate), "application/json");
+  }
+
+  void download(const std::string& id, httplib::Response& res) {
+    auto st = export_job(id, res);
+    if (!st)
+      return;
+    if (st->state != job_state::succeeded) {
+      reply_error(res, 409,
+                  "export " + id + " is " + std::string(to_string(st->state)) +
+                      ": its output can be downloaded once it has succeeded");
+      return;
+    }
+    auto params = rt_.params(id);
+    if (!params) {
+      reply_error(res, params.error());
+      return;
+    }
+    auto opened = open_export_output(*params);
+    if (!opened) {
+      if (opened.error().code == errc::not_found)
+        reply_error(res, 404, "the output of export " + id + " is gone: " + opened.error().message);
+      else
+        reply_error(res, 502,
+                    "cannot read the output of export " + id + ": " + opened.error().message);
+      return;
+    }
+    std::shared_ptr<object_download> object = std::move(*opened);
+    res.set_header("Content-Disposition", "attachment; filename=\"" + object->file_name() + "\"");
+    res.set_content_provider(
+        object->size(), content_type_of(*params),
+        [object, id](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+          auto ok = object->stream(offset, length, [&sink](const char* data, std::size_t n) {
+            return sink.write(data, n);
+          });
+          if (!ok)
+            log::warn("export download cut short",
+                      {log::str("job", id), log::str("why", ok.error().message)});
+          return ok.has_value();
+        });
+  }
+
+  void cancel(const std::string& id, httplib::Response& res) {
+    if (auto ok = rt_.cancel(id); !ok) {
+      reply_error(res, ok.error());
+      return;
+    }
+    auto st = rt_.status(id);
+    if (!st) {
+      reply_error(res, st.error());
+      return;
+    }
+    log::info("job cancelled through the API", {log::str("job", id)});
+    reply(res, 200, json{{"id", id}, {"state", std::string(to_string(st->state))}});
+  }
+
+  runtime& rt_;
+  api_options opt_;
+  httplib::Server svr_;
+  std::thread thread_;
+  std::mutex submit_mutex_;
+  std::map<std::string, submitted, std::less<>> by_name_;
+  rate_meter rates_;
+};
+
+api_server::api_server(runtime& rt, api_options options)
+    : impl_(std::make_unique<impl>(rt, std::move(options))) {}
+
+api_server::~api_server() {
+  stop();
+}
+
+expected<std::uint16_t> api_server::start() {
+  return impl_->start();
+}
+
+void api_server::draining() {
+  impl_->draining = true;
+}
+
+void api_server::stop() {
+  impl_->stop();
+}
+
+void api_server::adopt(const job_spec& spec, const std::string& id) {
+  impl_->adopt(spec, id);
+}
+
+} // namespace haul::service

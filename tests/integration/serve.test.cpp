@@ -1,0 +1,422 @@
+// `haul serve` as a user runs it: a real child process with its job file, talked to over
+// HTTP. The export API's answers (status codes and error bodies), a POSTed export that runs in
+// the background and downloads byte for byte from a file or from s3rver, a named job of the
+// file, cancel, the bearer token off loopback, health, and an accepted export that survives
+// a SIGKILL of the server.
+
+#define BOOST_TEST_MODULE haul_serve
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "../unit/temp_dir.hpp"
+#include "haul_process.hpp"
+#include "sqlite_fixture.hpp"
+#include "test_servers.hpp"
+
+namespace fs = std::filesystem;
+using namespace haul::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+/// A `haul serve` child on a port it picks itself (--listen HOST:0), found in its log.
+class serve_process {
+ public:
+  serve_process(const temp_dir& dir, const std::string& job_file,
+                const std::string& listen = "127.0.0.1:0")
+      : log_(dir.sub("serve-" + std::to_string(++count_) + ".log")) {
+    pid_ = start_haul_with({"serve", job_file, "--listen", listen}, log_);
+    static const std::regex listening(R"(listening on http://[^ ]+:(\d+)\n)");
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      std::smatch m;
+      auto text = read_text(log_);
+      if (std::regex_search(text, m, listening)) {
+        port_ = std::stoi(m[1]);
+        break;
+      }
+      int status = 0;
+      BOOST_REQUIRE_MESSAGE(::waitpid(pid_, &status, WNOHANG) == 0,
+                            "haul serve exited before listening:\n"
+                                << text);
+      BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
+                            "haul serve did not listen within 30 s:\n"
+                                << text);
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  serve_process(const serve_process&) = delete;
+  serve_process& operator=(const serve_process&) = delete;
+  ~serve_process() {
+    if (pid_ > 0)
+      (void)stop();
+  }
+
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60s);
+    return c;
+  }
+
+  /// SIGTERM; returns the exit code.
+  int stop() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  void kill() {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+  }
+
+  std::string log() const { return read_text(log_); }
+
+ private:
+  static inline int count_ = 0;
+  std::string log_;
+  pid_t pid_ = 0;
+  int port_ = 0;
+};
+
+struct answer {
+  int status = 0;
+  json body;
+  std::string raw;
+  httplib::Headers headers;
+};
+
+answer to_answer(const httplib::Result& r, const serve_process& s, const std::string& path) {
+  BOOST_REQUIRE_MESSAGE(r, path << ": no HTTP answer: " << httplib::to_string(r.error())
+                                << " errno " << std::strerror(errno) << "\nserver log:\n"
+                                << s.log());
+  answer a{r->status, json(), r->body, r->headers};
+  a.body = json::parse(r->body, nullptr, false);
+  return a;
+}
+
+answer get(const serve_process& s, const std::string& path, const httplib::Headers& h = {}) {
+  auto c = s.client();
+  return to_answer(c.Get(path, h), s, path);
+}
+
+answer post(const serve_process& s, const std::string& path, const std::string& body) {
+  auto c = s.client();
+  return to_answer(c.Post(path, body, "application/json"), s, path + " " + body);
+}
+
+/// The error an answer carries; requires the JSON error shape.
+std::string error_of(const answer& a) {
+  BOOST_REQUIRE_MESSAGE(a.body.is_object() && a.body.contains("error") &&
+                            a.body["error"].is_string(),
+                        "not an error body: " << a.raw);
+  return a.body["error"].get<std::string>();
+}
+
+void expect_error(const answer& a, int status, const std::string& part) {
+  BOOST_TEST(a.status == status, a.raw);
+  BOOST_TEST(error_of(a).find(part) != std::string::npos, error_of(a));
+}
+
+/// Polls GET /exports/ID until the export's state is not `pending` or `running`.
+json wait_finished(const serve_process& s, const std::string& id) {
+  auto deadline = std::chrono::steady_clock::now() + 120s;
+  for (;;) {
+    auto a = get(s, "/exports/" + id);
+    BOOST_REQUIRE_MESSAGE(a.status == 200, a.raw);
+    auto state = a.body["state"].get<std::string>();
+    if (state != "pending" && state != "running")
+      return a.body;
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "still " << a.raw);
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+/// POSTs an export and requires 202 {"id", "status_url"}; returns the id.
+std::string start_export(const serve_process& s, const json& body) {
+  auto a = post(s, "/exports", body.dump());
+  BOOST_REQUIRE_MESSAGE(a.status == 202, a.raw);
+  auto id = a.body["id"].get<std::string>();
+  BOOST_TEST(a.body["status_url"] == "/exports/" + id);
+  return id;
+}
+
+void check_restores(const std::string& dump, const fs::path& original, const temp_dir& dir) {
+  auto sql = dir.sub("restore.sql");
+  auto db = dir.sub("restored.db");
+  fs::remove(db);
+  { std::ofstream(sql, std::ios::binary) << dump; }
+  auto err = restore_with_shell(sql, db);
+  BOOST_REQUIRE_MESSAGE(err.empty(), "sqlite3 could not restore the dump: " << err);
+  BOOST_TEST((content_of(db) == content_of(original)), "restored content differs");
+}
+
+/// A job file with a [server] table whose export root is dir/exports; `extra` is appended.
+std::string write_serve_file(const temp_dir& dir, const std::string& extra = {}) {
+  fs::create_directories(dir.sub("exports"));
+  auto path = dir.sub("serve.toml");
+  std::ofstream(path) << "[runtime]\nstore = \"" << dir.sub("store")
+                      << "\"\nreport_interval = \"1h\"\nshutdown_grace = \"2s\"\n"
+                         "[server]\nexport_roots = [\"exports\"]\n"
+                      << extra;
+  return path;
+}
+
+std::string s3_table(const test_server& s3) {
+  ::setenv("HAUL_TEST_KEY", "S3RVER", 1); // the only access key s3rver accepts
+  ::setenv("HAUL_TEST_SECRET", "S3RVER", 1);
+  return "[server.s3]\nendpoint = \"" + s3.base_url() +
+         "\"\npath_style = true\naccess_key_env = \"HAUL_TEST_KEY\"\n"
+         "secret_key_env = \"HAUL_TEST_SECRET\"\n";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(bad_requests_get_a_status_and_a_message_naming_the_problem) {
+  temp_dir dir;
+  fs::path db = dir.sub("exports/app.db");
+  fs::create_directories(dir.sub("exports"));
+  make_hard_case_db(db, 10);
+  fs::path outside = dir.sub("outside.db");
+  make_hard_case_db(outside, 10);
+  fs::create_symlink(outside, dir.sub("exports/link.db"));
+  auto file = write_serve_file(dir, "[[job]]\nname = \"tick\"\nkind = \"noop\"\ntasks = 1\n");
+  serve_process s(dir, file);
+  auto target = "file://" + dir.sub("exports/out.sql");
+
+  expect_error(post(s, "/exports", "{\"source\": "), 400, "malformed JSON");
+  expect_error(post(s, "/exports", "[1, 2]"), 400, "expected a JSON object");
+  expect_error(
+      post(s, "/exports", json{{"source", db.string()}, {"target", target}, {"level", "9"}}.dump()),
+      400, "unknown field 'level'");
+  expect_error(post(s, "/exports", json{{"source", 5}, {"target", target}}.dump()), 400,
+               "field 'source': expected a string");
+  expect_error(post(s, "/exports", json{{"target", target}}.dump()), 400, "missing field 'source'");
+  expect_error(post(s, "/exports", json{{"source", outside.string()}, {"target", target}}.dump()),
+               400, "outside the export roots");
+  // A symlink inside the root that leads out of it is judged by where it leads.
+  expect_error(
+      post(s, "/exports", json{{"source", dir.sub("exports/link.db")}, {"target", target}}.dump()),
+      400, "outside the export roots");
+  expect_error(
+      post(s, "/exports",
+           json{{"source", db.string()}, {"target", "file://" + dir.sub("exports/../x.sql")}}
+               .dump()),
+      400, "outside the export roots");
+  expect_error(post(s, "/exports", json{{"source", db.string()}, {"target", "ftp://x/y"}}.dump()),
+               400, "target");
+  expect_error(
+      post(s, "/exports",
+           json{{"source", db.string()}, {"target", target}, {"compression", "lz4"}}.dump()),
+      400, "compression");
+  expect_error(post(s, "/exports", json{{"source", db.string()}, {"target", "s3://b/k"}}.dump()),
+               400, "[server.s3]");
+  expect_error(post(s, "/exports", json{{"job", "nope"}}.dump()), 404, "no job named 'nope'");
+  expect_error(post(s, "/exports", json{{"job", "tick"}}.dump()), 400, "not an export");
+  expect_error(post(s, "/exports", json{{"job", "tick"}, {"source", db.string()}}.dump()), 400,
+               "takes no other field");
+  BOOST_TEST(!fs::exists(dir.sub("exports/out.sql"))); // nothing was started
+
+  expect_error(get(s, "/exports/nope-000000000000"), 404, "no job nope-000000000000");
+  expect_error(get(s, "/exports/nope-000000000000/download"), 404, "no job");
+  expect_error(post(s, "/jobs/nope-000000000000/cancel", ""), 404, "no job");
+  expect_error(get(s, "/no/such/endpoint"), 404, "no endpoint GET /no/such/endpoint");
+  // The noop job of the file runs too, but it is no export.
+  std::string tick_id;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (tick_id.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::smatch m;
+    auto text = s.log();
+    if (std::regex_search(text, m, std::regex(R"(job=(tick-[0-9a-f]+))")))
+      tick_id = m[1];
+    std::this_thread::sleep_for(5ms);
+  }
+  BOOST_REQUIRE(!tick_id.empty());
+  expect_error(get(s, "/exports/" + tick_id), 404, "not an export");
+}
+
+BOOST_AUTO_TEST_CASE(a_posted_file_export_runs_in_the_background_and_downloads_exactly) {
+  temp_dir dir;
+  fs::create_directories(dir.sub("exports"));
+  fs::path db = dir.sub("exports/app.db");
+  make_hard_case_db(db, 20'000);
+  serve_process s(dir, write_serve_file(dir));
+  auto health = get(s, "/health");
+  BOOST_TEST(health.status == 200);
+  BOOST_TEST(health.body["status"] == "ok");
+  BOOST_TEST(health.body["recovery"]["generation"].get<int>() >= 1);
+
+  json request{{"source", db.string()},
+               {"target", "file://" + dir.sub("exports/out.sql.gz")},
+               {"compression", "gzip"}};
+  auto id = start_export(s, request);
+  // Asking again for the same export gives the same job, started once.
+  auto again = post(s, "/exports", request.dump());
+  BOOST_TEST(again.status == 202);
+  BOOST_TEST(again.body["id"] == id);
+
+  auto st = wait_finished(s, id);
+  BOOST_REQUIRE_MESSAGE(st["state"] == "succeeded", st.dump());
+  auto out = read_binary(dir.sub("exports/out.sql.gz"));
+  BOOST_TEST(st["bytes"].get<std::uint64_t>() == out.size());
+  BOOST_TEST(st["tables"]["done"] == st["tables"]["total"]);
+  BOOST_TEST(st["tables"]["total"].get<int>() >= 4);
+  BOOST_TEST(st["rows"].get<std::uint64_t>() > 20'000u);
+  BOOST_TEST(st["parts"].get<int>() >= 1);
+  BOOST_TEST(st["error"].is_null());
+  BOOST_TEST(st["download_url"] == "/exports/" + id + "/download");
+
+  auto dl = get(s, "/exports/" + id + "/download");
+  BOOST_TEST(dl.status == 200);
+  BOOST_TEST(dl.headers.find("Content-Type")->second == "application/gzip");
+  BOOST_TEST((dl.raw == out), "the download differs from the file");
+  check_restores(gunzip(dl.raw), db, dir);
+  // A Range request gets the slice asked for.
+  auto part = get(s, "/exports/" + id + "/download", {{"Range", "bytes=100-199"}});
+  BOOST_TEST(part.status == 206);
+  BOOST_TEST((part.raw == out.substr(100, 100)));
+  // A finished export is not cancelled by a late cancel.
+  auto cancel = post(s, "/jobs/" + id + "/cancel", "");
+  BOOST_TEST(cancel.status == 200);
+  BOOST_TEST(cancel.body["state"] == "succeeded");
+}
+
+BOOST_AUTO_TEST_CASE(an_s3_export_downloads_from_the_bucket) {
+  temp_dir dir;
+  fs::create_directories(dir.sub("exports"));
+  fs::path db = dir.sub("exports/app.db");
+  make_hard_case_db(db, 80'000); // two parts of 5 MiB and a bit
+  auto s3 = test_server::start_s3rver(dir.sub("s3"));
+  serve_process s(dir, write_serve_file(dir, s3_table(s3)));
+  auto id =
+      start_export(s, json{{"source", db.string()}, {"target", "s3://haul-test/app/dump.sql"}});
+  auto st = wait_finished(s, id);
+  BOOST_REQUIRE_MESSAGE(st["state"] == "succeeded", st.dump());
+  auto stored =
+      read_binary(fs::path(dir.sub("s3")) / "data" / "haul-test" / "app/dump.sql._S3rver_object");
+  BOOST_TEST(st["bytes"].get<std::uint64_t>() == stored.size());
+  auto dl = get(s, "/exports/" + id + "/download");
+  BOOST_TEST(dl.status == 200);
+  BOOST_TEST(dl.headers.find("Content-Disposition")->second == "attachment; filename=\"dump.sql\"");
+  BOOST_TEST((dl.raw == stored), "the download differs from the object");
+  check_restores(dl.raw, db, dir);
+  auto part = get(s, "/exports/" + id + "/download", {{"Range", "bytes=5-24"}});
+  BOOST_TEST(part.status == 206);
+  BOOST_TEST((part.raw == stored.substr(5, 20)));
+}
+
+BOOST_AUTO_TEST_CASE(a_named_job_of_the_file_runs_once_and_is_found_by_name) {
+  temp_dir dir;
+  fs::path db = dir.sub("app.db");
+  make_hard_case_db(db, 1'000);
+  auto target = "file://" + dir.sub("nightly.sql");
+  serve_process s(dir, write_serve_file(dir, "[[job]]\nname = \"nightly\"\nkind = \"export\"\n"
+                                             "source = \"app.db\"\ntarget = \"" +
+                                                 target + "\"\n"));
+  auto id = start_export(s, json{{"job", "nightly"}});
+  BOOST_TEST(id.starts_with("nightly-"));
+  auto st = wait_finished(s, id);
+  BOOST_TEST(st["state"] == "succeeded");
+  BOOST_TEST(start_export(s, json{{"job", "nightly"}}) == id);
+  BOOST_TEST(s.log().find("job created job=" + id) != std::string::npos);
+  check_restores(read_binary(dir.sub("nightly.sql")), db, dir);
+}
+
+BOOST_AUTO_TEST_CASE(a_running_export_is_cancelled_and_its_target_is_not_shared) {
+  temp_dir dir;
+  fs::create_directories(dir.sub("exports"));
+  fs::path db = dir.sub("exports/app.db");
+  make_hard_case_db(db, 100);
+  // Bucket "stall" on nginx: requests to /stall/ are never answered, so the export stays
+  // running until it is cancelled.
+  auto nginx = test_server::start_nginx(dir.sub("nginx"));
+  serve_process s(dir, write_serve_file(dir, s3_table(nginx)));
+  json request{{"source", db.string()}, {"target", "s3://stall/dump.sql"}};
+  auto id = start_export(s, request);
+  auto running = get(s, "/exports/" + id);
+  for (auto deadline = std::chrono::steady_clock::now() + 30s;
+       running.body["state"] == "pending" && std::chrono::steady_clock::now() < deadline;
+       running = get(s, "/exports/" + id))
+    std::this_thread::sleep_for(5ms);
+  BOOST_TEST(running.body["state"] == "running", running.raw);
+  BOOST_TEST(running.body["download_url"].is_null());
+  expect_error(get(s, "/exports/" + id + "/download"), 409, "once it has succeeded");
+  // Another export to the same object while this one runs would interleave: refused.
+  request["compression"] = "zstd";
+  expect_error(post(s, "/exports", request.dump()), 409, "is running as " + id);
+
+  auto cancel = post(s, "/jobs/" + id + "/cancel", "");
+  BOOST_TEST(cancel.status == 200, cancel.raw);
+  auto st = wait_finished(s, id);
+  BOOST_TEST(st["state"] == "cancelled", st.dump());
+  // The target is free again.
+  auto next = post(s, "/exports", request.dump());
+  BOOST_TEST(next.status == 202, next.raw);
+  BOOST_TEST(next.body["id"] != id);
+}
+
+BOOST_AUTO_TEST_CASE(off_loopback_every_request_needs_the_bearer_token) {
+  temp_dir dir;
+  ::setenv("HAUL_TEST_TOKEN", "s3cr3t-t0ken", 1);
+  auto file = write_serve_file(dir);
+  // Without a token the server refuses to listen where other machines reach it.
+  auto log = dir.sub("refused.log");
+  BOOST_TEST(run_haul({"serve", file, "--listen", "0.0.0.0:0"}, log) == 2);
+  BOOST_TEST(read_text(log).find("token_env") != std::string::npos, read_text(log));
+
+  // [server] is the file's last table: the key lands in it.
+  { std::ofstream(file, std::ios::app) << "token_env = \"HAUL_TEST_TOKEN\"\n"; }
+  serve_process s(dir, file, "0.0.0.0:0");
+  auto none = get(s, "/health");
+  BOOST_TEST(none.status == 401);
+  BOOST_TEST(none.headers.find("WWW-Authenticate")->second == "Bearer");
+  expect_error(none, 401, "Authorization: Bearer");
+  expect_error(get(s, "/health", {{"Authorization", "Bearer wrong"}}), 401, "wrong");
+  expect_error(post(s, "/exports", "{}"), 401, "Bearer");
+  auto ok = get(s, "/health", {{"Authorization", "Bearer s3cr3t-t0ken"}});
+  BOOST_TEST(ok.status == 200, ok.raw);
+  BOOST_TEST(s.log().find("s3cr3t") == std::string::npos); // never logged
+}
+
+BOOST_AUTO_TEST_CASE(an_accepted_export_survives_a_killed_server) {
+  temp_dir dir;
+  fs::create_directories(dir.sub("exports"));
+  fs::path db = dir.sub("exports/app.db");
+  make_hard_case_db(db, 600'000); // ~65 MB of dump: still running when the kill comes
+  auto file = write_serve_file(dir);
+  std::string id;
+  {
+    serve_process s(dir, file);
+    id = start_export(s, json{{"source", db.string()},
+                              {"target", "file://" + dir.sub("exports/d.sql")},
+                              {"compression", "zstd"}});
+    s.kill(); // right after the 202: the export is in the store, barely started
+  }
+  BOOST_TEST(!fs::exists(dir.sub("exports/d.sql")));
+  serve_process s(dir, file);
+  auto st = wait_finished(s, id);
+  BOOST_REQUIRE_MESSAGE(st["state"] == "succeeded", st.dump());
+  BOOST_TEST(s.log().find("export resumed job=" + id) != std::string::npos, s.log());
+  auto dl = get(s, "/exports/" + id + "/download");
+  BOOST_TEST(dl.status == 200);
+  check_restores(unzstd(dl.raw), db, dir);
+  BOOST_TEST(s.stop() == 143);
+}
