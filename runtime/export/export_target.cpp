@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -138,6 +139,72 @@ class file_target final : public export_target {
   std::uint64_t part_bytes_ = 0;
 };
 
+/// Two unnamed temporary files (in TMPDIR) holding the part being built and the part being
+/// sent, so that an S3 part costs page cache, not process memory, whatever the part size.
+/// Unnamed: nothing is left behind by a kill. The request reads a part through
+/// /proc/self/fd, as it reads an upload's file.
+class part_spool {
+ public:
+  part_spool() = default;
+  part_spool(const part_spool&) = delete;
+  part_spool& operator=(const part_spool&) = delete;
+  ~part_spool() {
+    for (int fd : fds_)
+      if (fd >= 0)
+        ::close(fd);
+  }
+
+  std::optional<outcome> open() {
+    auto dir = std::filesystem::temp_directory_path().string();
+    for (int& fd : fds_) {
+      if (fd >= 0)
+        continue;
+      fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+      if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+        // A file system without O_TMPFILE: a named file, unlinked at once.
+        auto name = dir + "/haul-part-XXXXXX";
+        fd = ::mkostemp(name.data(), O_CLOEXEC);
+        if (fd >= 0)
+          ::unlink(name.c_str());
+      }
+      if (fd < 0)
+        return disk_failure("cannot create a spool file for S3 parts in " + dir, errno);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<outcome> append(std::string_view bytes) {
+    while (!bytes.empty()) {
+      auto n = ::pwrite(fds_[current_], bytes.data(), bytes.size(),
+                        static_cast<off_t>(sizes_[current_]));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return disk_failure("spool file for S3 parts", errno);
+      sizes_[current_] += static_cast<std::uint64_t>(n);
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return std::nullopt;
+  }
+
+  std::uint64_t size() const { return sizes_[current_]; }
+
+  /// The part built so far, for a request body; the next part is built in the other file
+  /// (which the caller has finished sending: one part is in flight at a time).
+  upload::file_range seal() {
+    upload::file_range part{"/proc/self/fd/" + std::to_string(fds_[current_]), 0,
+                            sizes_[current_]};
+    current_ ^= 1;
+    sizes_[current_] = 0;
+    return part;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+  std::uint64_t sizes_[2] = {0, 0};
+  int current_ = 0;
+};
+
 class s3_target final : public export_target {
  public:
   s3_target(const export_config& c, upload::sigv4_credentials creds, target_services services)
@@ -146,7 +213,8 @@ class s3_target final : public export_target {
       , services_(std::move(services)) {}
 
   std::optional<outcome> open(export_checkpoint& cp) override {
-    building_.reserve(config_.part_size + (1u << 20)); // a part overshoots by < one chunk
+    if (auto failed = spool_.open())
+      return failed;
     upload_id_ = cp.upload_id;
     if (!upload_id_.empty())
       return std::nullopt;
@@ -160,25 +228,19 @@ class s3_target final : public export_target {
     return std::nullopt;
   }
 
-  std::optional<outcome> append(std::string_view bytes) override {
-    building_.append(bytes);
-    return std::nullopt;
-  }
+  std::optional<outcome> append(std::string_view bytes) override { return spool_.append(bytes); }
 
-  std::uint64_t part_bytes() const override { return building_.size(); }
+  std::uint64_t part_bytes() const override { return spool_.size(); }
 
   std::function<part_receipt()> seal_part(std::uint32_t number) override {
-    auto body = std::make_shared<const std::string>(std::move(building_));
-    building_ = std::string();
-    building_.reserve(config_.part_size + (1u << 20));
-    return [this, number, body = std::move(body)] { return send_part(number, body); };
+    return [this, number, body = spool_.seal()] { return send_part(number, body); };
   }
 
-  part_receipt send_part(std::uint32_t number, const std::shared_ptr<const std::string>& bytes) {
-    // Sent up to part_attempts times within this run; the body stays in memory for that.
+  part_receipt send_part(std::uint32_t number, const upload::file_range& body) {
+    // Sent up to part_attempts times within this run, read from the spool each time.
     outcome last;
     for (std::uint32_t attempt = 1; attempt <= config_.part_attempts; ++attempt) {
-      auto request = requests_.upload_part_data(config_.s3_key, upload_id_, number, bytes, now());
+      auto request = requests_.upload_part(config_.s3_key, upload_id_, number, body, now());
       auto result = perform(std::move(request));
       auto what = "UploadPart " + std::to_string(number) + " of " + url();
       auto failed = judge(result, what);
@@ -276,7 +338,7 @@ class s3_target final : public export_target {
   upload::s3_requests requests_;
   target_services services_;
   std::string upload_id_;
-  std::string building_;
+  part_spool spool_;
 };
 
 } // namespace

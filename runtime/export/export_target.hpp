@@ -3,8 +3,9 @@
 // Where an export's parts go: a local file or an S3 multipart upload. A part's bytes are
 // appended as they are encoded, then the part is sealed; the export's checkpoint records
 // sealed parts, and a target opened with a checkpoint continues after its last part.
-// Memory: a file target holds no part (bytes go to the file at once; sealing syncs it); an
-// S3 target holds the part being built and the one being sent.
+// Memory: neither target holds a part. A file target writes bytes to the file at once
+// (sealing syncs it); an S3 target spools the part being built and the one being sent to
+// two unnamed files in TMPDIR (2 × part_size of disk, in the page cache while it is hot).
 //
 // - file: parts are appended to TARGET.haul-partial and synced; finish() renames it to the
 //   target (atomically, in the same directory) and syncs the directory. Opening with a

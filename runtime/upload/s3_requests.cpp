@@ -174,20 +174,6 @@ transfer_request s3_requests::upload_part(std::string_view key, std::string_view
   return r;
 }
 
-transfer_request s3_requests::upload_part_data(std::string_view key, std::string_view upload_id,
-                                               std::uint32_t part_number,
-                                               std::shared_ptr<const std::string> body,
-                                               time_point now) const {
-  auto hash = config_.s3.sign_payload ? sha256_hex(*body) : std::string(unsigned_payload);
-  auto r = signed_request(
-      "PUT", key,
-      {{"partNumber", std::to_string(part_number)}, {"uploadId", std::string(upload_id)}}, {},
-      std::move(hash), now);
-  r.body_length = body->size();
-  r.body_shared = std::move(body);
-  return r;
-}
-
 transfer_request s3_requests::abort_multipart(std::string_view key, std::string_view upload_id,
                                               time_point now) const {
   return signed_request("DELETE", key, {{"uploadId", std::string(upload_id)}}, {},

@@ -42,10 +42,6 @@ class s3_requests {
   transfer_request upload_part(std::string_view key, std::string_view upload_id,
                                std::uint32_t part_number, const file_range& body,
                                time_point now) const;
-  /// An UploadPart whose body is in memory (shared, so that a retry sends it again).
-  transfer_request upload_part_data(std::string_view key, std::string_view upload_id,
-                                    std::uint32_t part_number,
-                                    std::shared_ptr<const std::string> body, time_point now) const;
   transfer_request abort_multipart(std::string_view key, std::string_view upload_id,
                                    time_point now) const;
   transfer_request get_object(std::string_view key, time_point now) const;

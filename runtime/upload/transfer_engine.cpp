@@ -67,8 +67,7 @@ std::size_t on_read(char* buf, std::size_t size, std::size_t n, void* p) {
   if (want == 0)
     return 0;
   if (t->fd < 0) {
-    const auto& body = t->req.body_shared ? *t->req.body_shared : t->req.body_data;
-    std::memcpy(buf, body.data() + t->read_pos, want);
+    std::memcpy(buf, t->req.body_data.data() + t->read_pos, want);
     t->read_pos += want;
     return want;
   }
@@ -208,7 +207,7 @@ void transfer_engine::state::start(std::unique_ptr<transfer> t) {
       return finish_unstarted(std::move(t), CURLE_READ_ERROR, std::move(why));
     }
   } else {
-    t->req.body_length = t->req.body_shared ? t->req.body_shared->size() : t->req.body_data.size();
+    t->req.body_length = t->req.body_data.size();
   }
   CURL* e = nullptr;
   if (!spare.empty()) {

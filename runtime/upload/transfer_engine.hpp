@@ -34,8 +34,6 @@ struct transfer_request {
   std::uint64_t body_offset = 0;
   std::uint64_t body_length = 0;
   std::string body_data;
-  /// A body shared with the caller (a part kept for a retry): used instead of body_data.
-  std::shared_ptr<const std::string> body_shared;
   transfer_timeouts timeouts;
   std::chrono::steady_clock::time_point not_before{};
   /// Polled on the engine thread while the transfer runs or waits; true aborts it.
