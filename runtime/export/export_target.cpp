@@ -192,8 +192,7 @@ class part_spool {
   /// The part built so far, for a request body; the next part is built in the other file
   /// (which the caller has finished sending: one part is in flight at a time).
   upload::file_range seal() {
-    upload::file_range part{"/proc/self/fd/" + std::to_string(fds_[current_]), 0,
-                            sizes_[current_]};
+    upload::file_range part{"/proc/self/fd/" + std::to_string(fds_[current_]), 0, sizes_[current_]};
     current_ ^= 1;
     sizes_[current_] = 0;
     return part;
