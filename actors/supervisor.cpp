@@ -377,6 +377,7 @@ class supervisor_actor final : public caf::event_based_actor {
       auto it = ids_.find(req.id);
       if (it == ids_.end())
         return fail_reply(errc::not_found, "no job " + req.id + " in the store");
+      discard_idle_tasks(it->second);
       brain_->cancel(it->second, cfg_.now_ms());
       request_turn();
       return control_reply{std::nullopt, req.id, {}};
@@ -423,6 +424,33 @@ class supervisor_actor final : public caf::event_based_actor {
     control_reply r;
     r.failure = make_error(code, std::move(message));
     return r;
+  }
+
+  /// A cancelled job's tasks that are not running but have a checkpoint may hold work
+  /// outside haul (a partial file, an open upload): the kind's discard hook drops it, in the
+  /// background. Running tasks are told to stop with cancel set, and drop their own.
+  void discard_idle_tasks(std::uint32_t seq) {
+    const auto* rec = brain_->job(seq);
+    if (!rec || is_finished(rec->state))
+      return;
+    auto kind = cfg_.kinds->find(rec->kind);
+    if (!kind || !kind->discard)
+      return;
+    auto records = cfg_.store->load_task_records(seq);
+    if (!records)
+      return log::warn("cannot read a cancelled job's tasks to discard their work",
+                       {log::str("job", rec->id), log::str("why", records.error().message)});
+    std::vector<std::string> checkpoints;
+    for (auto& [index, r] : *records)
+      if ((r.state == storage::task_state::waiting || r.state == storage::task_state::active) &&
+          !r.checkpoint.empty() && runs_.count({seq, index}) == 0)
+        checkpoints.push_back(std::move(r.checkpoint));
+    if (checkpoints.empty())
+      return;
+    cfg_.kinds->run_in_background([kind, params = rec->params, checkpoints] {
+      for (const auto& c : checkpoints)
+        kind->discard(params, c);
+    });
   }
 
   /// `id_hint`: the id runtime::submit computed (it includes the digest of listed inputs).

@@ -27,20 +27,32 @@ kind_entry entry_of(job_kind kind) {
   e.describe = std::move(kind.describe);
   e.adaptive_concurrency = kind.adaptive_concurrency;
   e.keep_final_checkpoint = kind.keep_final_checkpoint;
+  e.discard = std::move(kind.discard);
   e.stop = std::move(kind.stop);
   return e;
 }
 
 void kind_registry::stop_all() {
   std::map<std::string, std::shared_ptr<const kind_entry>, std::less<>> kinds;
+  std::vector<std::thread> background;
   {
     std::lock_guard<std::mutex> guard(mutex_);
     kinds = kinds_;
+    stopping_ = true;
+    background.swap(background_);
   }
+  for (auto& t : background)
+    t.join();
   // Outside the lock: a stop hook may take long, and must not block find().
   for (const auto& [name, k] : kinds)
     if (k->stop)
       k->stop();
+}
+
+void kind_registry::run_in_background(std::function<void()> work) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  if (!stopping_)
+    background_.emplace_back(std::move(work));
 }
 
 std::shared_ptr<const kind_entry> kind_registry::find(const std::string& name) const {

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "haul/expected.hpp"
 #include "haul/kind.hpp"
@@ -23,7 +25,8 @@ struct kind_entry {
   std::function<std::string(std::string_view input)> describe; ///< Optional.
   bool adaptive_concurrency = false;
   bool keep_final_checkpoint = false;
-  std::function<void()> stop; ///< Optional.
+  std::function<void(const job_params&, const std::string& checkpoint)> discard; ///< Optional.
+  std::function<void()> stop;                                                    ///< Optional.
   /// True when a job of these params runs quick, non-blocking tasks that may execute
   /// directly on CAF's scheduler threads, many per message. False (the default for
   /// registered kinds): each task gets a dedicated worker thread and may block.
@@ -40,11 +43,18 @@ class kind_registry {
  public:
   expected<void> add(kind_entry entry);
   std::shared_ptr<const kind_entry> find(const std::string& name) const;
-  /// Calls every kind's stop hook once. The runtime calls it after its last task ended.
+  /// Calls every kind's stop hook once, after the background work has ended. The runtime
+  /// calls it after its last task ended.
   void stop_all();
+  /// Runs `work` on a thread of its own (a kind's discard hook), which stop_all() waits for
+  /// before any stop hook runs, so the work may use the kind's event loop. Dropped once
+  /// stop_all() has begun.
+  void run_in_background(std::function<void()> work);
 
  private:
   mutable std::mutex mutex_;
+  std::vector<std::thread> background_;
+  bool stopping_ = false;
   std::map<std::string, std::shared_ptr<const kind_entry>, std::less<>> kinds_;
 };
 

@@ -60,6 +60,12 @@ struct job_kind {
   /// the record of what it produced. For kinds with few tasks, such as an export's one:
   /// a job of a million tasks would keep a million records.
   bool keep_final_checkpoint = false;
+  /// Optional: drops what an unfinished task keeps outside haul (a partial file, an open
+  /// multipart upload) when its job is cancelled while the task is not running (waiting on a
+  /// backoff, or in a job this process never started); a running task sees
+  /// cancel_requested() instead. Called once per task with a checkpoint, on a thread of its
+  /// own, before the stop hook. Best effort.
+  std::function<void(const job_params&, const std::string& checkpoint)> discard;
   /// Optional: called once when the runtime stops, after its last task ended; an
   /// asynchronous kind stops its event loop here and drops the runs it still holds.
   std::function<void()> stop;

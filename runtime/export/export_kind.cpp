@@ -3,9 +3,12 @@
 #include <memory>
 #include <mutex>
 
+#include "runtime/export/export_checkpoint.hpp"
 #include "runtime/export/export_config.hpp"
 #include "runtime/export/export_run.hpp"
+#include "runtime/export/export_target.hpp"
 #include "runtime/export/source_snapshot.hpp"
+#include "runtime/logging.hpp"
 #include "runtime/upload/transfer_engine.hpp"
 
 namespace haul {
@@ -32,6 +35,29 @@ class exporter_state {
         return outcome::cancelled(); // the runtime is stopping
     }
     return exporter::run_export(ctx, *config, std::move(services));
+  }
+
+  /// A cancelled export whose task was not running: its partial file or multipart upload.
+  void discard(const job_params& params, const std::string& checkpoint) {
+    auto cp = exporter::decode_checkpoint(checkpoint);
+    auto config = exporter::parse_export_config(params);
+    if (!cp || !config)
+      return;
+    exporter::target_services services;
+    services.now = options_.now;
+    if (config->target == exporter::export_config::target_type::s3) {
+      services.engine = engine();
+      if (!services.engine)
+        return; // the runtime is stopping
+    }
+    auto target = exporter::make_export_target(*config, std::move(services));
+    auto why = target ? (*target)->discard(*cp) : target.error().message;
+    if (why.empty())
+      log::info("export cancelled: its output so far is dropped",
+                {log::str("target", params.at("target"))});
+    else
+      log::warn("export cancelled: could not drop its output so far",
+                {log::str("target", params.at("target")), log::str("why", why)});
   }
 
   void stop() {
@@ -86,6 +112,9 @@ kind_entry make_export_kind(export_kind_options options) {
   };
   k.describe = [](std::string_view) { return std::string("export"); };
   k.stop = [state] { state->stop(); };
+  k.discard = [state](const job_params& params, const std::string& checkpoint) {
+    state->discard(params, checkpoint);
+  };
   k.keep_final_checkpoint = true; // the export's summary: tables, rows, parts, bytes
   return k;
 }

@@ -10,6 +10,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "runtime/export/export_checkpoint.hpp"
 #include "runtime_fixture.hpp"
 #include "sqlite_fixture.hpp"
 #include "test_servers.hpp"
@@ -169,6 +170,40 @@ BOOST_AUTO_TEST_CASE(cancelling_a_file_export_removes_its_partial_file) {
   BOOST_REQUIRE(rt.cancel(id));
   auto st = wait_for(rt, id);
   BOOST_TEST((st.state == haul::job_state::cancelled));
+  BOOST_TEST(!fs::exists(partial));
+  BOOST_TEST(!fs::exists(out));
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_an_export_whose_task_is_not_running_removes_its_partial_file) {
+  temp_dir dir;
+  fs::path db = dir.sub("app.db");
+  make_hard_case_db(db, 1'500'000); // ~160 MB of dump: still running after its first part
+  fs::path out = dir.sub("d.sql");
+  auto partial = out.string() + ".haul-partial";
+  std::string id;
+  {
+    auto rt = open_or_fail(options_for(dir));
+    id = submit_or_fail(rt, export_job("big", db, file_url(out)));
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (;;) {
+      auto cp = rt.task_checkpoint(id, 0);
+      auto decoded = cp ? haul::exporter::decode_checkpoint(*cp) : std::nullopt;
+      if (decoded && !decoded->parts.empty())
+        break;
+      BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "no part stored");
+      std::this_thread::sleep_for(1ms);
+    }
+    rt.stop(); // the task stops and keeps its checkpoint; the job stays unfinished
+  }
+  BOOST_REQUIRE(fs::exists(partial));
+  {
+    auto rt = open_or_fail(options_for(dir));
+    BOOST_REQUIRE(rt.cancel(id)); // never submitted in this process: its task is not running
+    auto st = rt.status(id);
+    BOOST_REQUIRE(st.has_value());
+    BOOST_TEST((st->state == haul::job_state::cancelled));
+    rt.stop(); // waits for the kind's discard to end
+  }
   BOOST_TEST(!fs::exists(partial));
   BOOST_TEST(!fs::exists(out));
 }
