@@ -78,6 +78,19 @@ std::string content_type_of(const job_params& params) {
   return "application/sql";
 }
 
+/// A file name that is safe inside a quoted header value: a target's name may hold quotes or
+/// line breaks (escaped in its URL), which must not reach the response headers.
+std::string header_safe_name(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-' || c == '_';
+    if (!plain)
+      c = '_';
+  }
+  return out.empty() ? "export" : out;
+}
+
 } // namespace
 
 class api_server::impl {
@@ -310,7 +323,8 @@ class api_server::impl {
       return;
     }
     std::shared_ptr<object_download> object = std::move(*opened);
-    res.set_header("Content-Disposition", "attachment; filename=\"" + object->file_name() + "\"");
+    res.set_header("Content-Disposition",
+                   "attachment; filename=\"" + header_safe_name(object->file_name()) + "\"");
     res.set_content_provider(
         object->size(), content_type_of(*params),
         [object, id](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
