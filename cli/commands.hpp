@@ -33,7 +33,16 @@ struct serve_args {
 /// printing its problems.
 std::optional<job_file> load_jobs_for(const std::string& path, const std::string& store);
 
+struct validate_args {
+  std::string file;
+};
+
+/// Checks every job's kind and params (the kind's own rules), printing each problem as
+/// FILE:LINE:COLUMN; true when there were any.
+bool report_kind_problems(const job_file& f);
+
 int run_command(const run_args& args);
+int validate_command(const validate_args& args);
 int serve_command(const serve_args& args);
 int retry_command(const retry_args& args);
 int status_command(const status_args& args);

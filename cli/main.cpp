@@ -50,9 +50,15 @@ int main(int argc, char** argv) {
   retry_cmd->add_option("JOB", retry.job, "The job id or name (see 'haul status')")->required();
   retry_cmd->add_option("--store", retry.store, "The store directory")->capture_default_str();
 
+  validate_args validate;
+  auto* validate_cmd = app.add_subcommand(
+      "validate", "Check a job file, kinds' keys included, without running anything; every "
+                  "problem is printed as FILE:LINE:COLUMN");
+  validate_cmd->add_option("FILE", validate.file, "The job file (TOML)")->required();
+
   std::string help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for a subcommand");
-  help_cmd->add_option("SUBCOMMAND", help_topic, "run, serve, status or retry");
+  help_cmd->add_option("SUBCOMMAND", help_topic, "run, serve, validate, status or retry");
 
   try {
     app.parse(argc, argv);
@@ -77,6 +83,8 @@ int main(int argc, char** argv) {
     return run_command(run);
   if (*serve_cmd)
     return serve_command(serve);
+  if (*validate_cmd)
+    return validate_command(validate);
   if (*status_cmd)
     return status_command(status);
   if (*retry_cmd)

@@ -40,6 +40,8 @@ int run_command(const run_args& args) {
     std::cerr << f.path << ": no [[job]] entries: nothing to run ([server] is for haul serve)\n";
     return exit_usage;
   }
+  if (report_kind_problems(f))
+    return exit_usage;
   // On a terminal the progress display replaces the info log lines, which would scroll it
   // away; elsewhere (a file, a journal) the log lines are the progress.
   bool bars = !args.quiet && ::isatty(STDERR_FILENO) == 1;

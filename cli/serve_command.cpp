@@ -12,64 +12,22 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/server_options.hpp"
 #include "cli/signals.hpp"
 #include "haul/runtime.hpp"
-#include "runtime/export/export_config.hpp"
 #include "runtime/job_file.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/service/api_server.hpp"
 
 namespace haul::cli {
 
-namespace {
-
-/// The API's settings from the [server] table and the command line; a message on failure.
-expected<service::api_options> api_options_of(const job_file& f, const std::string& listen) {
-  service::server_settings server = f.server.value_or(service::server_settings{});
-  auto fail = [&](const std::string& why) {
-    return make_error(errc::invalid_argument, f.path + ": " + why);
-  };
-  service::api_options o;
-  auto address = service::parse_listen(listen.empty() ? server.listen : listen);
-  if (!address)
-    return fail(address.error().message);
-  o.listen = *address;
-  if (!server.token_env.empty()) {
-    const char* token = std::getenv(server.token_env.c_str());
-    if (token == nullptr || *token == '\0')
-      return fail("server.token_env names " + server.token_env + ", which is not set");
-    o.token = token;
-  } else if (!service::is_loopback(o.listen.host)) {
-    return fail("listening on " + o.listen.host +
-                ", which other machines can reach, needs a bearer token: set [server] "
-                "token_env to the name of an environment variable holding it");
-  }
-  for (const auto& dir : server.export_roots) {
-    auto root = service::canonical_root(dir);
-    if (!root)
-      return fail("server.export_roots: " + root.error().message);
-    o.exports.roots.push_back(std::move(*root));
-  }
-  if (!server.s3.empty()) {
-    // Checked now, with a stand-in target, rather than at the first POST.
-    auto probe = server.s3;
-    probe["source"] = "-";
-    probe["target"] = "s3://bucket/key";
-    if (auto c = exporter::parse_export_config(probe); !c)
-      return fail("server.s3: " + c.error().message);
-  }
-  o.exports.s3 = server.s3;
-  o.exports.file_jobs = f.jobs;
-  return o;
-}
-
-} // namespace
-
 int serve_command(const serve_args& args) {
   auto file = load_jobs_for(args.file, args.store);
   if (!file)
     return exit_usage;
   auto& f = *file;
+  if (report_kind_problems(f))
+    return exit_usage;
   log::configure(f.log_level, f.log_format);
   auto options = api_options_of(f, args.listen);
   if (!options) {

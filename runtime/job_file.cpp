@@ -39,6 +39,11 @@ class problems {
   std::vector<std::string> list_;
 };
 
+file_place place_of(const toml::node& n) {
+  return {static_cast<std::uint32_t>(n.source().begin.line),
+          static_cast<std::uint32_t>(n.source().begin.column)};
+}
+
 const char* type_name(const toml::node& n) {
   switch (n.type()) {
   case toml::node_type::string:
@@ -369,6 +374,10 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
         }
         table_reader r(*t, "job[" + std::to_string(i) + "]", p);
         job_spec spec;
+        job_places places;
+        places.table = place_of(*t);
+        if (auto* k = t->get("kind"))
+          places.kind = place_of(*k);
         auto name = r.string("name");
         if (!name) {
           if (!t->get("name"))
@@ -421,6 +430,7 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
                       r.where() + "." + full + ": expected a string, number or boolean");
               else
                 spec.params[full] = scalar_text(sv);
+              places.params[full] = place_of(sv);
             }
             continue;
           }
@@ -431,8 +441,10 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
           spec.params[key] = path_keys.count(key) != 0 && v.is_string()
                                  ? resolve_path(scalar_text(v), path)
                                  : scalar_text(v);
+          places.params[key] = place_of(v);
         }
         out.jobs.push_back(std::move(spec));
+        out.places.push_back(std::move(places));
       }
     }
   }

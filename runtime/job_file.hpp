@@ -3,6 +3,8 @@
 // The job file (TOML): a [runtime] table and [[job]] entries. docs/job-file.md is the
 // reference. Loading reports every problem at once, each as FILE:LINE:COLUMN: what.
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +17,19 @@
 
 namespace haul {
 
+/// Where something is in the job file (1-based).
+struct file_place {
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+};
+
+/// Where a [[job]] table, its kind and each of its params are, for the kind's own checks.
+struct job_places {
+  file_place table;
+  file_place kind;
+  std::map<std::string, file_place, std::less<>> params;
+};
+
 struct job_file {
   std::string path;
   runtime_options runtime;
@@ -22,6 +37,7 @@ struct job_file {
   log::level log_level = log::level::info;
   log::format log_format = log::format::text;
   std::vector<job_spec> jobs;
+  std::vector<job_places> places; ///< One per job, in the same order.
   /// The [server] table (haul serve); a file with one may have no [[job]].
   std::optional<service::server_settings> server;
 };

@@ -7,13 +7,11 @@
 #include "actors/messages.hpp"
 #include "actors/recovery.hpp"
 #include "actors/supervisor.hpp"
-#include "runtime/export/export_kind.hpp"
 #include "runtime/input_listing.hpp"
 #include "runtime/job_identity.hpp"
+#include "runtime/job_validation.hpp"
 #include "runtime/kind_registry.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/noop_kind.hpp"
-#include "runtime/upload/upload_kind.hpp"
 #include "storage/recovery_pass.hpp"
 #include "storage/store.hpp"
 
@@ -80,9 +78,7 @@ expected<runtime> runtime::open(runtime_options options) {
   if (!s)
     return s.error();
   p->store = std::move(*s);
-  for (auto&& kind : {make_noop_kind(), make_upload_kind(), make_export_kind()})
-    if (auto ok = p->kinds->add(kind); !ok)
-      return ok.error();
+  add_builtin_kinds(*p->kinds);
 
   p->config = std::make_unique<caf::actor_system_config>();
   auto threads = options.scheduler_threads != 0 ? options.scheduler_threads

@@ -1,0 +1,46 @@
+#include "runtime/job_validation.hpp"
+
+#include "runtime/export/export_kind.hpp"
+#include "runtime/noop_kind.hpp"
+#include "runtime/upload/upload_kind.hpp"
+
+namespace haul {
+
+file_place place_for(const job_places& places, const std::string& message) {
+  // "key: what": the key the kind names first.
+  if (auto colon = message.find(": "); colon != std::string::npos)
+    if (auto it = places.params.find(message.substr(0, colon)); it != places.params.end())
+      return it->second;
+  // "unknown key 'key' ...": a quoted key.
+  for (const auto& [key, place] : places.params)
+    if (message.find("'" + key + "'") != std::string::npos)
+      return place;
+  return places.table;
+}
+
+std::vector<std::string> check_job_kinds(const job_file& file, const kind_registry& kinds) {
+  std::vector<std::string> out;
+  auto at = [&](file_place p) {
+    return file.path + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": ";
+  };
+  for (std::size_t i = 0; i < file.jobs.size() && i < file.places.size(); ++i) {
+    const auto& spec = file.jobs[i];
+    const auto& places = file.places[i];
+    auto kind = kinds.find(spec.kind);
+    if (!kind) {
+      out.push_back(at(places.kind) + "job " + spec.name + ": unknown kind '" + spec.kind +
+                    "' (built in: export, noop, upload)");
+      continue;
+    }
+    if (auto why = kind->validate(spec.params); !why.empty())
+      out.push_back(at(place_for(places, why)) + "job " + spec.name + ": " + why);
+  }
+  return out;
+}
+
+void add_builtin_kinds(kind_registry& kinds) {
+  for (auto&& kind : {make_noop_kind(), make_upload_kind(), make_export_kind()})
+    (void)kinds.add(kind); // distinct names: cannot fail
+}
+
+} // namespace haul
