@@ -203,7 +203,7 @@ expected<job_status> first_status(expected<actors::control_reply> r) {
 
 } // namespace
 
-expected<job_status> runtime::resubmit(std::string_view id) {
+expected<job_status> runtime::resubmit(std::string_view id, job_spec settings) {
   auto jobs = impl_->store->load_jobs();
   if (!jobs)
     return jobs.error();
@@ -217,6 +217,10 @@ expected<job_status> runtime::resubmit(std::string_view id) {
     req.spec.kind = std::move(j.kind);
     req.spec.params = std::move(j.params);
     req.spec.tasks = j.total;
+    req.spec.parallelism = settings.parallelism;
+    req.spec.retry = settings.retry;
+    req.spec.task_timeout = settings.task_timeout;
+    req.spec.on_complete = std::move(settings.on_complete);
     if (auto r = impl_->call(std::move(req)); !r)
       return r.error();
     return status(id);

@@ -54,33 +54,44 @@ expected<store_status> read_store_status(const std::string& dir) {
   return out;
 }
 
+namespace {
+
+nlohmann::json job_object(const job_status& j) {
+  return {
+      {"id", j.id},
+      {"name", j.name},
+      {"kind", j.kind},
+      {"state", std::string(to_string(j.state))},
+      {"tasks",
+       {{"total", j.tasks.total},
+        {"succeeded", j.tasks.succeeded},
+        {"failed", j.tasks.failed},
+        {"pending", j.tasks.pending},
+        {"running", j.tasks.running},
+        {"cancelled", j.tasks.cancelled}}},
+      {"retries", j.retries},
+      {"bytes", j.bytes},
+      {"parallelism", j.parallelism},
+      {"concurrency", j.concurrency},
+      {"tasks_per_second", j.tasks_per_second},
+      {"bytes_per_second", j.bytes_per_second},
+      {"eta_ms", j.eta_ms},
+      {"created_ms", j.created_ms},
+      {"finished_ms", j.finished_ms},
+      {"last_error", j.last_error},
+  };
+}
+
+} // namespace
+
+std::string job_json(const job_status& j) {
+  return job_object(j).dump();
+}
+
 std::string status_json(const store_status& s) {
   auto jobs = nlohmann::json::array();
-  for (const auto& j : s.jobs) {
-    jobs.push_back({
-        {"id", j.id},
-        {"name", j.name},
-        {"kind", j.kind},
-        {"state", std::string(to_string(j.state))},
-        {"tasks",
-         {{"total", j.tasks.total},
-          {"succeeded", j.tasks.succeeded},
-          {"failed", j.tasks.failed},
-          {"pending", j.tasks.pending},
-          {"running", j.tasks.running},
-          {"cancelled", j.tasks.cancelled}}},
-        {"retries", j.retries},
-        {"bytes", j.bytes},
-        {"parallelism", j.parallelism},
-        {"concurrency", j.concurrency},
-        {"tasks_per_second", j.tasks_per_second},
-        {"bytes_per_second", j.bytes_per_second},
-        {"eta_ms", j.eta_ms},
-        {"created_ms", j.created_ms},
-        {"finished_ms", j.finished_ms},
-        {"last_error", j.last_error},
-    });
-  }
+  for (const auto& j : s.jobs)
+    jobs.push_back(job_object(j));
   nlohmann::json doc = {{"jobs", jobs}, {"store_in_use", s.owned}};
   return doc.dump();
 }

@@ -22,6 +22,8 @@ struct store_status {
 expected<store_status> read_store_status(const std::string& dir);
 
 std::string status_json(const store_status& s);
+/// One job as status_json shows it (an element of its "jobs").
+std::string job_json(const job_status& j);
 /// A table, one line per job, for a terminal.
 std::string status_text(const store_status& s);
 

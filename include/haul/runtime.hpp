@@ -85,11 +85,13 @@ class runtime {
   /// a bad spec, and with the list function's error when listing fails.
   expected<std::string> submit(job_spec spec);
 
-  /// Runs a job the store already knows, with the kind and params stored with it, as if
-  /// its spec were submitted again (the defaults of runtime_options apply to parallelism,
-  /// retry and timeout). For jobs submitted by an earlier process through an API, whose
-  /// spec lives nowhere else. Fails with not_found for an unknown id or kind.
-  expected<job_status> resubmit(std::string_view id);
+  /// Runs a job the store already knows, with the name, kind, params and tasks stored with
+  /// it, as if its spec were submitted again; parallelism, retry, task_timeout and
+  /// on_complete come from `settings` (the rest of it is ignored), else runtime_options.
+  /// For a job submitted by an earlier process through an API, whose spec lives nowhere
+  /// else, or one to run again after retry() without listing its inputs anew. Fails with
+  /// not_found for an unknown id or kind.
+  expected<job_status> resubmit(std::string_view id, job_spec settings = {});
 
   /// Blocks until the job has finished; returns its final status.
   expected<job_status> wait(std::string_view id);

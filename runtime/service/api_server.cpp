@@ -14,7 +14,9 @@
 #include "runtime/export/export_checkpoint.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/service/export_status.hpp"
+#include "runtime/service/metrics_text.hpp"
 #include "runtime/service/object_download.hpp"
+#include "runtime/status_json.hpp"
 
 namespace haul::service {
 
@@ -124,14 +126,14 @@ class api_server::impl {
 
   void adopt(const job_spec& spec, const std::string& id) {
     std::lock_guard lock(submit_mutex_);
-    by_name_[spec.name] = {spec.params, id};
+    by_name_[spec.name] = {spec, id};
   }
 
   std::atomic<bool> draining{false};
 
  private:
   struct submitted {
-    job_params params;
+    job_spec spec; ///< As submitted: its retry policy and limits apply when it runs again.
     std::string id;
   };
 
@@ -192,6 +194,21 @@ class api_server::impl {
              [this](const httplib::Request& req, httplib::Response& res) {
                download(req.matches[1], res);
              });
+    svr_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_content(metrics_text(rt_.jobs(), rt_.recovery()), "text/plain; version=0.0.4");
+    });
+    svr_.Get("/jobs", [this](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_content(status_json({rt_.jobs(), true}), "application/json");
+    });
+    svr_.Get(R"(/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      job(req.matches[1], res);
+    });
+    svr_.Post(R"(/jobs/([^/]+)/retry)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                retry(req.matches[1], res);
+              });
     svr_.Post(R"(/jobs/([^/]+)/cancel)",
               [this](const httplib::Request& req, httplib::Response& res) {
                 cancel(req.matches[1], res);
@@ -240,7 +257,7 @@ class api_server::impl {
     if (auto it = by_name_.find(spec->name); it != by_name_.end()) {
       auto st = rt_.status(it->second.id);
       if (st && !is_finished(st->state)) {
-        if (it->second.params == spec->params) {
+        if (it->second.spec.params == spec->params) {
           accepted(res, it->second.id); // the same export, asked for again
           return;
         }
@@ -251,14 +268,14 @@ class api_server::impl {
         return;
       }
     }
-    auto params = spec->params;
-    auto name = spec->name;
+    auto copy = *spec;
     auto id = rt_.submit(std::move(*spec));
     if (!id) {
       reply_error(res, id.error());
       return;
     }
-    by_name_[name] = {std::move(params), *id};
+    auto name = copy.name; // not copy.name below: the right side is evaluated first
+    by_name_[name] = {std::move(copy), *id};
     log::info("export accepted", {log::str("job", *id)});
     accepted(res, *id);
   }
@@ -336,6 +353,54 @@ class api_server::impl {
                       {log::str("job", id), log::str("why", ok.error().message)});
           return ok.has_value();
         });
+  }
+
+  /// The spec this process submitted the job with (for its retry policy and limits), or
+  /// none: the runtime's defaults.
+  job_spec settings_of(const std::string& id) {
+    std::lock_guard lock(submit_mutex_);
+    for (const auto& [name, s] : by_name_)
+      if (s.id == id)
+        return s.spec;
+    return {};
+  }
+
+  /// One job as `haul status --json` shows it, with up to 100 tasks of its dead letter.
+  void job(const std::string& id, httplib::Response& res) {
+    auto st = rt_.status(id);
+    if (!st) {
+      reply_error(res, st.error());
+      return;
+    }
+    auto out = json::parse(job_json(*st));
+    auto failed = json::array();
+    if (auto dead = rt_.dead_letter(id, 100))
+      for (const auto& d : *dead)
+        failed.push_back(
+            {{"index", d.index}, {"label", d.label}, {"attempts", d.attempts}, {"error", d.error}});
+    out["failed_tasks"] = std::move(failed);
+    reply(res, 200, out);
+  }
+
+  /// Queues the dead letter again; a finished job runs again at once (it is submitted
+  /// anew from the store), an unfinished one picks them up as it goes.
+  void retry(const std::string& id, httplib::Response& res) {
+    auto before = rt_.status(id);
+    auto n = rt_.retry(id);
+    if (!n) {
+      reply_error(res, n.error());
+      return;
+    }
+    auto st = rt_.status(id);
+    if (*n > 0 && before && is_finished(before->state))
+      st = rt_.resubmit(id, settings_of(id));
+    if (!st) {
+      reply_error(res, st.error());
+      return;
+    }
+    log::info("dead letter requeued through the API", {log::str("job", id), log::num("tasks", *n)});
+    reply(res, 200,
+          json{{"id", id}, {"requeued", *n}, {"state", std::string(to_string(st->state))}});
   }
 
   void cancel(const std::string& id, httplib::Response& res) {

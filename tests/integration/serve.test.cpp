@@ -14,6 +14,8 @@
 #include <fstream>
 #include <optional>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <httplib.h>
@@ -419,4 +421,79 @@ BOOST_AUTO_TEST_CASE(an_accepted_export_survives_a_killed_server) {
   BOOST_TEST(dl.status == 200);
   check_restores(unzstd(dl.raw), db, dir);
   BOOST_TEST(s.stop() == 143);
+}
+
+BOOST_AUTO_TEST_CASE(jobs_are_listed_inspected_retried_and_measured) {
+  temp_dir dir;
+  auto witness = dir.sub("witness");
+  // Every task fails its only attempt: the job ends failed with four tasks in the dead letter.
+  serve_process s(dir, write_serve_file(dir, "[[job]]\nname = \"flaky\"\nkind = \"noop\"\n"
+                                             "tasks = 4\nfail_first = 1000\nmax_attempts = 1\n"
+                                             "witness = \"" +
+                                                 witness + "\"\n"));
+  auto wait_job = [&](const std::string& id) {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (;;) {
+      auto a = get(s, "/jobs/" + id);
+      BOOST_REQUIRE_MESSAGE(a.status == 200, a.raw);
+      if (a.body["state"] == "failed")
+        return a.body;
+      BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, a.raw);
+      std::this_thread::sleep_for(10ms);
+    }
+  };
+  auto list = get(s, "/jobs");
+  BOOST_TEST_REQUIRE(list.status == 200);
+  BOOST_TEST_REQUIRE(list.body["jobs"].size() == 1u, list.raw);
+  auto id = list.body["jobs"][0]["id"].get<std::string>();
+  BOOST_TEST(list.body["jobs"][0]["name"] == "flaky");
+  BOOST_TEST(list.body["jobs"][0]["kind"] == "noop");
+
+  auto job = wait_job(id);
+  BOOST_TEST(job["tasks"]["failed"] == 4);
+  BOOST_TEST_REQUIRE(job["failed_tasks"].size() == 4u, job.dump());
+  for (const auto& t : job["failed_tasks"]) {
+    BOOST_TEST(t["attempts"] == 1);
+    BOOST_TEST(!t["error"].get<std::string>().empty());
+  }
+  BOOST_TEST(fs::file_size(witness) == 4u * 16u); // one execution per task
+
+  // Prometheus text: every family has HELP and TYPE, every sample is NAME{LABELS} VALUE.
+  auto metrics = s.client().Get("/metrics");
+  BOOST_TEST_REQUIRE(metrics);
+  BOOST_TEST(metrics->status == 200);
+  BOOST_TEST(metrics->get_header_value("Content-Type").starts_with("text/plain; version=0.0.4"));
+  static const std::regex sample(R"(^([a-z_]+)(\{[^}]*\})? (-?[0-9.e+-]+)$)");
+  std::istringstream lines(metrics->body);
+  std::set<std::string> helped, typed, sampled;
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (line.starts_with("# HELP "))
+      helped.insert(line.substr(7, line.find(' ', 7) - 7));
+    else if (line.starts_with("# TYPE "))
+      typed.insert(line.substr(7, line.find(' ', 7) - 7));
+    else if (std::regex_match(line, m, sample))
+      sampled.insert(m[1]);
+    else
+      BOOST_ERROR("not exposition format: " << line);
+  }
+  for (const auto& name : sampled) {
+    BOOST_TEST(helped.count(name) == 1u, name);
+    BOOST_TEST(typed.count(name) == 1u, name);
+  }
+  auto labels = "job=\"" + id + "\",name=\"flaky\",kind=\"noop\"";
+  BOOST_TEST(metrics->body.find("haul_job_tasks{" + labels + ",state=\"failed\"} 4\n") !=
+             std::string::npos);
+  BOOST_TEST(metrics->body.find("haul_job_state{" + labels + ",state=\"failed\"} 1\n") !=
+             std::string::npos);
+  BOOST_TEST(metrics->body.find("haul_job_tasks_total{" + labels + "} 4\n") != std::string::npos);
+
+  // Retried, the dead letter runs again at once (and fails again, every attempt).
+  auto retried = post(s, "/jobs/" + id + "/retry", "");
+  BOOST_TEST_REQUIRE(retried.status == 200, retried.raw);
+  BOOST_TEST(retried.body["requeued"] == 4);
+  wait_job(id);
+  BOOST_TEST(fs::file_size(witness) == 8u * 16u);
+  expect_error(post(s, "/jobs/nope-000000000000/retry", ""), 404, "no job");
+  expect_error(get(s, "/jobs/nope-000000000000"), 404, "no job");
 }
