@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "haul/runtime.hpp"
 #include "runtime/job_file.hpp"
 
 namespace haul::cli {
@@ -33,6 +34,23 @@ struct serve_args {
 /// printing its problems.
 std::optional<job_file> load_jobs_for(const std::string& path, const std::string& store);
 
+struct cancel_args {
+  std::string job;
+  std::string store = ".haul";
+};
+
+/// POST /jobs/ID/ACTION to the process running the store (JOB an id or a name): -1 when no
+/// process answers on its control socket, else an exit code (the error printed); `id` and
+/// `body` get the job's id and the answer.
+int job_command_through_socket(const std::string& store, const std::string& job,
+                               const std::string& action, std::string& id, std::string& body);
+
+/// For a command that changes the store itself (no process answers on its socket): the
+/// runtime, logging warnings only; the error printed when it cannot be opened.
+expected<runtime> open_store_directly(const std::string& store);
+/// JOB as an id, or the name of a job in the store.
+std::string job_id_of(const runtime& rt, const std::string& job);
+
 struct validate_args {
   std::string file;
 };
@@ -43,6 +61,7 @@ bool report_kind_problems(const job_file& f);
 
 int run_command(const run_args& args);
 int validate_command(const validate_args& args);
+int cancel_command(const cancel_args& args);
 int serve_command(const serve_args& args);
 int retry_command(const retry_args& args);
 int status_command(const status_args& args);

@@ -56,9 +56,16 @@ int main(int argc, char** argv) {
                   "problem is printed as FILE:LINE:COLUMN");
   validate_cmd->add_option("FILE", validate.file, "The job file (TOML)")->required();
 
+  cancel_args cancel;
+  auto* cancel_cmd = app.add_subcommand(
+      "cancel", "Cancel a job: its pending tasks never start, running ones stop; reaches a "
+                "running haul process through its control socket");
+  cancel_cmd->add_option("JOB", cancel.job, "The job id or name (see 'haul status')")->required();
+  cancel_cmd->add_option("--store", cancel.store, "The store directory")->capture_default_str();
+
   std::string help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for a subcommand");
-  help_cmd->add_option("SUBCOMMAND", help_topic, "run, serve, validate, status or retry");
+  help_cmd->add_option("SUBCOMMAND", help_topic, "run, serve, validate, status, cancel or retry");
 
   try {
     app.parse(argc, argv);
@@ -83,6 +90,8 @@ int main(int argc, char** argv) {
     return run_command(run);
   if (*serve_cmd)
     return serve_command(serve);
+  if (*cancel_cmd)
+    return cancel_command(cancel);
   if (*validate_cmd)
     return validate_command(validate);
   if (*status_cmd)

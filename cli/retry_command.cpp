@@ -1,8 +1,11 @@
-// haul retry JOB: queue a job's dead-letter tasks again with fresh attempts. The next
-// `haul run` of the job file sends them. Changes the store directly, so it needs the store
-// to itself: while another haul process runs the store it fails with exit code 5.
+// haul retry JOB: queue a job's dead-letter tasks again with fresh attempts. With a haul
+// process running the store, through its control socket: `haul serve` runs a finished job
+// again at once, `haul run` sends them at the job's next run. With none, the store is changed
+// directly and the next `haul run` of the job file sends them.
 
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
@@ -12,19 +15,22 @@
 namespace haul::cli {
 
 int retry_command(const retry_args& args) {
-  log::configure(log::level::warn, log::format::text);
-  runtime_options opts;
-  opts.store = args.store;
-  auto rt = runtime::open(opts);
-  if (!rt) {
-    std::cerr << "haul: " << rt.error().message << "\n";
-    return exit_code_for(rt.error());
+  std::string sid, body;
+  if (int code = job_command_through_socket(args.store, args.job, "retry", sid, body); code >= 0) {
+    if (code == exit_ok) {
+      auto n = nlohmann::json::parse(body).value("requeued", std::uint64_t{0});
+      if (n == 0)
+        std::cout << sid << ": the dead letter is empty; nothing to retry\n";
+      else
+        std::cout << sid << ": " << n << " task" << (n == 1 ? "" : "s")
+                  << " queued again in the running haul process\n";
+    }
+    return code;
   }
-  // JOB is an id, or the name of the one job of that name in the store.
-  auto id = args.job;
-  for (const auto& j : rt->jobs())
-    if (j.name == args.job)
-      id = j.id;
+  auto rt = open_store_directly(args.store);
+  if (!rt)
+    return exit_code_for(rt.error());
+  auto id = job_id_of(*rt, args.job);
   auto n = rt->retry(id);
   rt->stop();
   if (!n) {

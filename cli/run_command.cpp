@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "cli/control_socket.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress_display.hpp"
 #include "cli/signals.hpp"
@@ -55,6 +56,9 @@ int run_command(const run_args& args) {
     return exit_code_for(rt.error());
   }
 
+  // `haul cancel` and `haul retry` reach this process here while it runs.
+  auto control = start_control_socket(*rt, false);
+
   std::atomic<int> received{0};
   std::thread stopper;
   std::thread signal_thread([&] {
@@ -76,7 +80,10 @@ int run_command(const run_args& args) {
   std::vector<std::string> ids;
   int code = exit_ok;
   for (auto& spec : f.jobs) {
+    auto copy = spec;
     auto id = rt->submit(std::move(spec));
+    if (id && control)
+      control->adopt(copy, *id);
     if (!id) {
       std::cerr << "haul: " << id.error().message << "\n";
       code = exit_code_for(id.error());
@@ -103,6 +110,7 @@ int run_command(const run_args& args) {
   if (stopper.joinable())
     stopper.join();
   rt->stop();
+  control.reset();
   if (int sig = received.load(); sig == SIGINT || sig == SIGTERM)
     return sig == SIGINT ? exit_sigint : exit_sigterm;
   if (code != exit_ok)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "cli/control_socket.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/server_options.hpp"
 #include "cli/signals.hpp"
@@ -45,6 +46,7 @@ int serve_command(const serve_args& args) {
   if (host.find(':') != std::string::npos)
     host = "[" + host + "]";
   service::api_server api(*rt, std::move(*options));
+  auto control = start_control_socket(*rt, true);
 
   std::set<std::string> file_names;
   for (auto& spec : f.jobs) {
@@ -56,6 +58,8 @@ int serve_command(const serve_args& args) {
       return exit_code_for(id.error());
     }
     api.adopt(copy, *id);
+    if (control)
+      control->adopt(copy, *id);
   }
   // Exports accepted through the API by an earlier process: their spec is in the store only.
   for (const auto& st : rt->jobs()) {
@@ -68,6 +72,8 @@ int serve_command(const serve_args& args) {
       spec.kind = st.kind;
       spec.params = std::move(*params);
       api.adopt(spec, st.id);
+      if (control)
+        control->adopt(spec, st.id);
       log::info("export resumed", {log::str("job", st.id)});
     } else {
       log::warn("could not resume an export",
@@ -102,6 +108,7 @@ int serve_command(const serve_args& args) {
   api.draining(); // /health answers 503 while running tasks wind down
   rt->stop();
   api.stop();
+  control.reset();
   return sig == SIGINT ? exit_sigint : exit_sigterm;
 }
 

@@ -8,6 +8,10 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -106,6 +110,16 @@ class api_server::impl {
   }
 
   expected<std::uint16_t> start() {
+    if (!opt_.unix_socket.empty()) {
+      svr_.set_address_family(AF_UNIX);
+      ::unlink(opt_.unix_socket.c_str()); // stale: this process owns the store now
+      if (!svr_.bind_to_port(opt_.unix_socket, 80))
+        return error{errc::failed_precondition, "cannot listen on the control socket " +
+                                                    opt_.unix_socket + ": " + std::strerror(errno)};
+      ::chmod(opt_.unix_socket.c_str(), 0600);
+      thread_ = std::thread([this] { svr_.listen_after_bind(); });
+      return std::uint16_t{0};
+    }
     int port = opt_.listen.port;
     if (port == 0) {
       port = svr_.bind_to_any_port(opt_.listen.host);
@@ -122,6 +136,8 @@ class api_server::impl {
     svr_.stop();
     if (thread_.joinable())
       thread_.join();
+    if (!opt_.unix_socket.empty())
+      ::unlink(opt_.unix_socket.c_str());
   }
 
   void adopt(const job_spec& spec, const std::string& id) {
@@ -392,7 +408,7 @@ class api_server::impl {
       return;
     }
     auto st = rt_.status(id);
-    if (*n > 0 && before && is_finished(before->state))
+    if (*n > 0 && before && is_finished(before->state) && opt_.rerun_retried)
       st = rt_.resubmit(id, settings_of(id));
     if (!st) {
       reply_error(res, st.error());

@@ -23,6 +23,12 @@ struct api_options {
   std::string token;
   export_api_settings exports;
   std::function<std::int64_t()> now_ms; ///< Unix milliseconds; the system clock when empty.
+  /// Listen on this Unix socket instead of `listen` (the control socket in the store
+  /// directory): created mode 0600, replacing a stale one, removed by stop().
+  std::string unix_socket;
+  /// POST /jobs/{id}/retry of a finished job runs it again at once (haul serve); when false
+  /// the requeued tasks wait for the job's next submit (haul run, which is finishing).
+  bool rerun_retried = true;
 };
 
 class api_server {

@@ -497,3 +497,67 @@ BOOST_AUTO_TEST_CASE(jobs_are_listed_inspected_retried_and_measured) {
   expect_error(post(s, "/jobs/nope-000000000000/retry", ""), 404, "no job");
   expect_error(get(s, "/jobs/nope-000000000000"), 404, "no job");
 }
+
+BOOST_AUTO_TEST_CASE(cancel_and_retry_reach_a_running_haul_through_its_control_socket) {
+  temp_dir dir;
+  auto store = dir.sub("store");
+  auto jobs = dir.sub("run.toml");
+  std::ofstream(jobs) << "[runtime]\nstore = \"store\"\nreport_interval = \"1h\"\n"
+                         "[[job]]\nname = \"slow\"\nkind = \"noop\"\ntasks = 100000\n"
+                         "sleep_ms = 20\nparallelism = 2\n";
+  auto run_log = dir.sub("run.log");
+  auto pid = start_haul_with({"run", jobs}, run_log);
+  auto socket = store + "/control.sock";
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!fs::exists(socket)) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, read_text(run_log));
+    std::this_thread::sleep_for(5ms);
+  }
+  auto mode = fs::status(socket).permissions() & fs::perms::all;
+  BOOST_TEST((mode == (fs::perms::owner_read | fs::perms::owner_write)));
+  auto log = dir.sub("cli.log");
+  BOOST_TEST(run_haul({"cancel", "slow", "--store", store}, log) == 0, read_text(log));
+  int status = 0;
+  ::waitpid(pid, &status, 0); // the run ends because its only job was cancelled
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 4, read_text(run_log));
+  BOOST_TEST(read_text(run_log).find(" cancelled succeeded=") != std::string::npos);
+  BOOST_TEST(!fs::exists(socket)); // removed by the process that served it
+  // With no process on the store, the commands change it directly.
+  BOOST_TEST(run_haul({"cancel", "slow", "--store", store}, log) == 0, read_text(log));
+  BOOST_TEST(run_haul({"cancel", "nope", "--store", store}, log) == 2);
+  BOOST_TEST(read_text(log).find("no job nope") != std::string::npos);
+
+  // retry through the socket of a `haul serve`: the finished job runs again at once.
+  auto witness = dir.sub("witness");
+  serve_process s(dir, write_serve_file(dir, "[[job]]\nname = \"flaky\"\nkind = \"noop\"\n"
+                                             "tasks = 3\nfail_first = 1000\nmax_attempts = 1\n"
+                                             "witness = \"" +
+                                                 witness + "\"\n"));
+  auto serve_store = dir.sub("store"); // write_serve_file's store: the same directory
+  auto executions = [&] {
+    std::error_code ec;
+    auto n = fs::file_size(witness, ec);
+    return ec ? 0 : n / 16;
+  };
+  deadline = std::chrono::steady_clock::now() + 30s;
+  auto flaky_state = [&] {
+    auto list = get(s, "/jobs"); // held: the loop below refers into it
+    for (const auto& j : list.body["jobs"])
+      if (j["name"] == "flaky")
+        return j["state"].get<std::string>();
+    return std::string();
+  };
+  while (flaky_state() != "failed") {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, s.log());
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_TEST(run_haul({"retry", "flaky", "--store", serve_store}, log) == 0, read_text(log));
+  BOOST_TEST(read_text(log).find("3 tasks queued again in the running haul process") !=
+             std::string::npos);
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (executions() < 6) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, s.log());
+    std::this_thread::sleep_for(10ms);
+  }
+}
