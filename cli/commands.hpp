@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -51,6 +52,13 @@ expected<runtime> open_store_directly(const std::string& store);
 /// JOB as an id, or the name of a job in the store.
 std::string job_id_of(const runtime& rt, const std::string& job);
 
+struct inspect_args {
+  std::string job;
+  std::string store = ".haul";
+  bool json = false;
+  std::size_t limit = 100;
+};
+
 struct validate_args {
   std::string file;
 };
@@ -62,6 +70,7 @@ bool report_kind_problems(const job_file& f);
 int run_command(const run_args& args);
 int validate_command(const validate_args& args);
 int cancel_command(const cancel_args& args);
+int inspect_command(const inspect_args& args);
 int serve_command(const serve_args& args);
 int retry_command(const retry_args& args);
 int status_command(const status_args& args);

@@ -63,9 +63,19 @@ int main(int argc, char** argv) {
   cancel_cmd->add_option("JOB", cancel.job, "The job id or name (see 'haul status')")->required();
   cancel_cmd->add_option("--store", cancel.store, "The store directory")->capture_default_str();
 
+  inspect_args inspect;
+  auto* inspect_cmd = app.add_subcommand(
+      "inspect", "Show one job in detail: params, and its tasks on record with attempts, last "
+                 "errors and checkpoints; works while another haul process runs the store");
+  inspect_cmd->add_option("JOB", inspect.job, "The job id or name")->required();
+  inspect_cmd->add_option("--store", inspect.store, "The store directory")->capture_default_str();
+  inspect_cmd->add_flag("--json", inspect.json, "Print JSON");
+  inspect_cmd->add_option("--limit", inspect.limit, "Tasks shown at most")->capture_default_str();
+
   std::string help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for a subcommand");
-  help_cmd->add_option("SUBCOMMAND", help_topic, "run, serve, validate, status, cancel or retry");
+  help_cmd->add_option("SUBCOMMAND", help_topic,
+                       "run, serve, validate, status, inspect, cancel or retry");
 
   try {
     app.parse(argc, argv);
@@ -90,6 +100,8 @@ int main(int argc, char** argv) {
     return run_command(run);
   if (*serve_cmd)
     return serve_command(serve);
+  if (*inspect_cmd)
+    return inspect_command(inspect);
   if (*cancel_cmd)
     return cancel_command(cancel);
   if (*validate_cmd)

@@ -458,6 +458,29 @@ BOOST_AUTO_TEST_CASE(jobs_are_listed_inspected_retried_and_measured) {
   }
   BOOST_TEST(fs::file_size(witness) == 4u * 16u); // one execution per task
 
+  // haul inspect reads the same from the store while the server runs it.
+  auto inspect_log = dir.sub("inspect.json");
+  BOOST_TEST_REQUIRE(
+      run_haul({"inspect", "flaky", "--store", dir.sub("store"), "--json"}, inspect_log) == 0,
+      read_text(inspect_log));
+  auto inspected = json::parse(read_text(inspect_log));
+  BOOST_TEST(inspected["job"]["id"] == id);
+  BOOST_TEST(inspected["params"]["fail_first"] == "1000");
+  BOOST_TEST(inspected["tasks_with_record"] == 4);
+  BOOST_TEST_REQUIRE(inspected["tasks"].size() == 4u);
+  for (const auto& t : inspected["tasks"]) {
+    BOOST_TEST(t["state"] == "dead");
+    BOOST_TEST(t["failures"] == 1);
+    BOOST_TEST(t["error"].get<std::string>().find("injected failure") != std::string::npos);
+  }
+  auto text_log = dir.sub("inspect.txt");
+  BOOST_TEST(run_haul({"inspect", id, "--store", dir.sub("store"), "--limit", "2"}, text_log) == 0);
+  auto text = read_text(text_log);
+  BOOST_TEST(text.find("tasks on record: 4 (the first 2 shown)") != std::string::npos, text);
+  BOOST_TEST(text.find("  task 1  dead  failures 1\n    error: noop: injected failure") !=
+                 std::string::npos,
+             text);
+
   // Prometheus text: every family has HELP and TYPE, every sample is NAME{LABELS} VALUE.
   auto metrics = s.client().Get("/metrics");
   BOOST_TEST_REQUIRE(metrics);
