@@ -48,6 +48,7 @@ using recover_atom = caf::atom_constant<caf::atom("h_recover")>;
 using sweep_atom = caf::atom_constant<caf::atom("h_sweep")>;
 using shutdown_atom = caf::atom_constant<caf::atom("h_shutdown")>;
 using inbox_atom = caf::atom_constant<caf::atom("h_inbox")>;
+using probe_atom = caf::atom_constant<caf::atom("h_probe")>;
 
 /// Completions of asynchronous runs, which finish on a kind's own threads. The first push
 /// into an empty inbox rings the supervisor (one inbox_atom message); the supervisor takes

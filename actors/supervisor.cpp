@@ -11,6 +11,7 @@
 #include "runtime/job_identity.hpp"
 #include "runtime/kind_registry.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/loop_health.hpp"
 #include "runtime/retry_policy.hpp"
 #include "runtime/store_due_source.hpp"
 #include "storage/recovery_pass.hpp"
@@ -71,6 +72,8 @@ class supervisor_actor final : public caf::event_based_actor {
 
   caf::behavior make_behavior() override {
     delayed_send(this, cfg_.options.report_interval, report_atom::value);
+    if (cfg_.health)
+      delayed_send(this, loop_health::probe_interval, probe_atom::value, cfg_.now_ms());
     return {
         [this](completed_atom, completion_list& list) { on_completions(list); },
         [this](inbox_atom) {
@@ -98,6 +101,13 @@ class supervisor_actor final : public caf::event_based_actor {
             wake_at_.reset();
             run_turn();
           }
+        },
+        [this](probe_atom, std::int64_t sent_ms) {
+          // Due probe_interval after it was sent: anything later is time spent waiting.
+          auto now = cfg_.now_ms();
+          cfg_.health->lag_ms =
+              std::max<std::int64_t>(0, now - sent_ms - loop_health::probe_interval.count());
+          delayed_send(this, loop_health::probe_interval, probe_atom::value, now);
         },
         [this](report_atom) {
           report(false);
@@ -159,6 +169,8 @@ class supervisor_actor final : public caf::event_based_actor {
   void run_turn() {
     turn_pending_ = false;
     auto now = cfg_.now_ms();
+    if (cfg_.health)
+      cfg_.health->last_turn_ms = now;
     auto result = brain_->turn(now);
     if (!result)
       return fatal(result.error());

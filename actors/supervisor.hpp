@@ -22,6 +22,7 @@
 
 namespace haul {
 class kind_registry;
+struct loop_health;
 namespace storage {
 class store;
 struct recovery_result;
@@ -36,6 +37,7 @@ struct supervisor_config {
   runtime_options options;
   caf::actor* recovery = nullptr; ///< The recovery actor (copied at spawn).
   std::function<std::int64_t()> now_ms;
+  std::shared_ptr<loop_health> health; ///< Written by the supervisor; optional.
 };
 
 /// REQUIRES: the recovery pass has run; `recovered` is its result.

@@ -12,6 +12,7 @@
 #include "runtime/job_validation.hpp"
 #include "runtime/kind_registry.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/loop_health.hpp"
 #include "storage/recovery_pass.hpp"
 #include "storage/store.hpp"
 
@@ -33,6 +34,7 @@ class runtime::impl {
   // Declared before the actor system so that it is destroyed after every actor is gone.
   std::unique_ptr<storage::store> store;
   recovery_report report;
+  std::shared_ptr<loop_health> health = std::make_shared<loop_health>();
   std::unique_ptr<caf::actor_system_config> config;
   std::unique_ptr<caf::actor_system> system;
   // Declared after the actor system so that kinds (and the event loops of asynchronous
@@ -117,6 +119,7 @@ expected<runtime> runtime::open(runtime_options options) {
   sc.options = options;
   sc.recovery = &p->recovery;
   sc.now_ms = system_now_ms;
+  sc.health = p->health;
   p->supervisor = actors::spawn_supervisor(*p->system, std::move(sc), std::move(*recovered));
   return runtime(std::move(p));
 }
@@ -353,6 +356,10 @@ void runtime::stop() {
 
 const recovery_report& runtime::recovery() const {
   return impl_->report;
+}
+
+loop_report runtime::loop() const {
+  return {impl_->health->last_turn_ms.load(), impl_->health->lag_ms.load()};
 }
 
 const runtime_options& runtime::options() const {

@@ -61,6 +61,14 @@ struct recovery_report {
   std::int64_t duration_ms = 0;
 };
 
+/// How the runtime's loop is doing, for health checks.
+struct loop_report {
+  std::int64_t last_turn_ms = 0; ///< Unix ms of the supervisor's last turn; 0 before any.
+  /// How late the supervisor's once-a-second probe arrived: how long a message waits in its
+  /// mailbox now. A few ms when healthy.
+  std::int64_t lag_ms = 0;
+};
+
 class runtime {
  public:
   /// Opens (or creates) the store, runs the recovery pass, and starts the actors.
@@ -125,6 +133,7 @@ class runtime {
   void stop();
 
   const recovery_report& recovery() const;
+  loop_report loop() const;
   const runtime_options& options() const;
 
   class impl;

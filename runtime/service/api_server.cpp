@@ -29,6 +29,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t max_request_body = 64 * 1024;
+/// A supervisor whose messages wait longer than this is not keeping up: /health says 503.
+constexpr std::int64_t max_loop_lag_ms = 5'000;
 
 int http_status_for(errc code) {
   switch (code) {
@@ -212,7 +214,8 @@ class api_server::impl {
              });
     svr_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.status = 200;
-      res.set_content(metrics_text(rt_.jobs(), rt_.recovery()), "text/plain; version=0.0.4");
+      res.set_content(metrics_text(rt_.jobs(), rt_.recovery(), rt_.loop(), opt_.now_ms()),
+                      "text/plain; version=0.0.4");
     });
     svr_.Get("/jobs", [this](const httplib::Request&, httplib::Response& res) {
       res.status = 200;
@@ -250,9 +253,13 @@ class api_server::impl {
       return;
     }
     const auto& r = rt_.recovery();
-    reply(res, 200,
-          json{{"status", "ok"},
+    auto loop = rt_.loop();
+    bool lagging = loop.lag_ms > max_loop_lag_ms;
+    reply(res, lagging ? 503 : 200,
+          json{{"status", lagging ? "lagging" : "ok"},
                {"store", rt_.options().store},
+               {"loop_lag_ms", loop.lag_ms},
+               {"last_turn_ms", loop.last_turn_ms > 0 ? json(loop.last_turn_ms) : json(nullptr)},
                {"recovery",
                 {{"generation", r.generation},
                  {"jobs_resumable", r.jobs_resumable},

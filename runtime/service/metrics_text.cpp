@@ -1,5 +1,6 @@
 #include "runtime/service/metrics_text.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 
@@ -58,7 +59,8 @@ std::string escape_label(std::string_view value) {
   return out;
 }
 
-std::string metrics_text(const std::vector<job_status>& jobs, const recovery_report& recovery) {
+std::string metrics_text(const std::vector<job_status>& jobs, const recovery_report& recovery,
+                         const loop_report& loop, std::int64_t now_ms) {
   exposition e;
   e.family("haul_job_tasks", "gauge", "Tasks of a job by state.");
   for (const auto& j : jobs) {
@@ -98,6 +100,16 @@ std::string metrics_text(const std::vector<job_status>& jobs, const recovery_rep
   for (const auto& j : jobs)
     e.sample("haul_job_state", job_labels(j) + ",state=\"" + std::string(to_string(j.state)) + "\"",
              "1");
+  e.family("haul_loop_lag_seconds", "gauge",
+           "How long a message waits in the supervisor's mailbox (its latest probe).");
+  e.sample("haul_loop_lag_seconds", "", number(static_cast<double>(loop.lag_ms) / 1000.0));
+  e.family("haul_last_turn_age_seconds", "gauge",
+           "Seconds since the supervisor's last turn (it turns only when there is work).");
+  e.sample("haul_last_turn_age_seconds", "",
+           number(loop.last_turn_ms > 0
+                      ? static_cast<double>(std::max<std::int64_t>(0, now_ms - loop.last_turn_ms)) /
+                            1000.0
+                      : 0.0));
   e.family("haul_store_generation", "gauge", "The process incarnation of the store.");
   e.sample("haul_store_generation", "", number(recovery.generation));
   e.family("haul_recovery_tasks_interrupted", "gauge",

@@ -12,7 +12,9 @@
 
 namespace haul::service {
 
-std::string metrics_text(const std::vector<job_status>& jobs, const recovery_report& recovery);
+/// `now_ms`: Unix ms, for the age of the last turn.
+std::string metrics_text(const std::vector<job_status>& jobs, const recovery_report& recovery,
+                         const loop_report& loop, std::int64_t now_ms);
 
 /// A label value with backslash, double quote and line feed escaped, as the format wants.
 std::string escape_label(std::string_view value);

@@ -265,6 +265,8 @@ BOOST_AUTO_TEST_CASE(a_posted_file_export_runs_in_the_background_and_downloads_e
   BOOST_TEST(health.status == 200);
   BOOST_TEST(health.body["status"] == "ok");
   BOOST_TEST(health.body["recovery"]["generation"].get<int>() >= 1);
+  BOOST_TEST(health.body["loop_lag_ms"].get<std::int64_t>() >= 0);
+  BOOST_TEST(health.body["loop_lag_ms"].get<std::int64_t>() < 5'000);
 
   json request{{"source", db.string()},
                {"target", "file://" + dir.sub("exports/out.sql.gz")},
@@ -286,6 +288,8 @@ BOOST_AUTO_TEST_CASE(a_posted_file_export_runs_in_the_background_and_downloads_e
   BOOST_TEST(st["error"].is_null());
   BOOST_TEST(st["download_url"] == "/exports/" + id + "/download");
 
+  // The export's job turned the supervisor's loop, which health reports.
+  BOOST_TEST(get(s, "/health").body["last_turn_ms"].get<std::int64_t>() >= st["created_ms"]);
   auto dl = get(s, "/exports/" + id + "/download");
   BOOST_TEST(dl.status == 200);
   BOOST_TEST(dl.headers.find("Content-Type")->second == "application/gzip");
@@ -510,6 +514,8 @@ BOOST_AUTO_TEST_CASE(jobs_are_listed_inspected_retried_and_measured) {
   BOOST_TEST(metrics->body.find("haul_job_state{" + labels + ",state=\"failed\"} 1\n") !=
              std::string::npos);
   BOOST_TEST(metrics->body.find("haul_job_tasks_total{" + labels + "} 4\n") != std::string::npos);
+  BOOST_TEST(sampled.count("haul_loop_lag_seconds") == 1u);
+  BOOST_TEST(sampled.count("haul_last_turn_age_seconds") == 1u);
 
   // Retried, the dead letter runs again at once (and fails again, every attempt).
   auto retried = post(s, "/jobs/" + id + "/retry", "");

@@ -1,0 +1,19 @@
+#pragma once
+
+// How the supervisor's loop is doing, written by the supervisor and read from any thread
+// (health and metrics): when it last ran a turn, and how late its once-a-second probe
+// message arrived, which is how long a message waits in its mailbox now.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace haul {
+
+struct loop_health {
+  static constexpr std::chrono::milliseconds probe_interval{1000};
+  std::atomic<std::int64_t> last_turn_ms{0}; ///< Unix ms; 0 before the first turn.
+  std::atomic<std::int64_t> lag_ms{0};       ///< Of the latest probe.
+};
+
+} // namespace haul
