@@ -136,6 +136,8 @@ struct control_request {
     parallelism,
     retry,
     stop,
+    pause,
+    resume,
   } what = op::status;
   job_spec spec;
   std::string id;

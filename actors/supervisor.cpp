@@ -402,6 +402,20 @@ class supervisor_actor final : public caf::event_based_actor {
       request_turn();
       return control_reply{std::nullopt, req.id, {}};
     }
+    case op::pause:
+    case op::resume: {
+      auto it = ids_.find(req.id);
+      if (it == ids_.end())
+        return fail_reply(errc::not_found, "no job " + req.id + " in the store");
+      bool ok = req.what == op::pause ? brain_->pause(it->second)
+                                      : brain_->resume(it->second, cfg_.options.parallelism);
+      if (!ok)
+        return fail_reply(errc::failed_precondition,
+                          "job " + req.id + " has finished; there is nothing to " +
+                              (req.what == op::pause ? "pause" : "resume"));
+      run_turn(); // stored before the answer: a pause outlasts a crash right after it
+      return control_reply{std::nullopt, req.id, {}};
+    }
     case op::retry: {
       auto it = ids_.find(req.id);
       if (it == ids_.end())

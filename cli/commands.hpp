@@ -59,6 +59,13 @@ struct inspect_args {
   std::size_t limit = 100;
 };
 
+struct pause_args {
+  std::string job; ///< Empty with --all.
+  bool all = false;
+  bool resume = false; ///< haul resume rather than haul pause.
+  std::string store = ".haul";
+};
+
 struct validate_args {
   std::string file;
 };
@@ -71,6 +78,7 @@ int run_command(const run_args& args);
 int validate_command(const validate_args& args);
 int cancel_command(const cancel_args& args);
 int inspect_command(const inspect_args& args);
+int pause_command(const pause_args& args);
 int serve_command(const serve_args& args);
 int retry_command(const retry_args& args);
 int status_command(const status_args& args);

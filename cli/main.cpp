@@ -72,10 +72,23 @@ int main(int argc, char** argv) {
   inspect_cmd->add_flag("--json", inspect.json, "Print JSON");
   inspect_cmd->add_option("--limit", inspect.limit, "Tasks shown at most")->capture_default_str();
 
+  pause_args pause;
+  auto* pause_cmd = app.add_subcommand(
+      "pause", "Pause a job (or --all): nothing new starts, running tasks finish; it stays "
+               "paused across restarts until 'haul resume'");
+  pause_args resume;
+  resume.resume = true;
+  auto* resume_cmd = app.add_subcommand("resume", "Resume a paused job (or --all)");
+  for (auto [cmd, a] : {std::pair{pause_cmd, &pause}, std::pair{resume_cmd, &resume}}) {
+    cmd->add_option("JOB", a->job, "The job id or name");
+    cmd->add_flag("--all", a->all, "Every unfinished job in the store");
+    cmd->add_option("--store", a->store, "The store directory")->capture_default_str();
+  }
+
   std::string help_topic;
   auto* help_cmd = app.add_subcommand("help", "Show help for a subcommand");
   help_cmd->add_option("SUBCOMMAND", help_topic,
-                       "run, serve, validate, status, inspect, cancel or retry");
+                       "run, serve, validate, status, inspect, cancel, retry, pause or resume");
 
   try {
     app.parse(argc, argv);
@@ -100,6 +113,10 @@ int main(int argc, char** argv) {
     return run_command(run);
   if (*serve_cmd)
     return serve_command(serve);
+  if (*pause_cmd)
+    return pause_command(pause);
+  if (*resume_cmd)
+    return pause_command(resume);
   if (*inspect_cmd)
     return inspect_command(inspect);
   if (*cancel_cmd)

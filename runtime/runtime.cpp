@@ -336,6 +336,24 @@ expected<void> runtime::set_parallelism(std::string_view id, std::uint32_t paral
   return {};
 }
 
+expected<void> runtime::pause(std::string_view id) {
+  actors::control_request req;
+  req.what = actors::control_request::op::pause;
+  req.id = std::string(id);
+  if (auto r = impl_->call(std::move(req)); !r)
+    return r.error();
+  return {};
+}
+
+expected<void> runtime::resume(std::string_view id) {
+  actors::control_request req;
+  req.what = actors::control_request::op::resume;
+  req.id = std::string(id);
+  if (auto r = impl_->call(std::move(req)); !r)
+    return r.error();
+  return {};
+}
+
 void runtime::set_parallelism(std::uint32_t parallelism) {
   actors::control_request req;
   req.what = actors::control_request::op::parallelism;

@@ -45,6 +45,11 @@ void scheduler::activate_job(std::uint32_t job, job_config config, std::int64_t 
   if (it == jobs_.end())
     return;
   auto& j = it->second;
+  if (j.record.state == job_state::paused) {
+    // Paused by the user in an earlier run: it stays paused until resumed.
+    j.resume_parallelism = config.parallelism;
+    config.parallelism = 0;
+  }
   j.config = config;
   if (config.adaptive) {
     if (!j.window)
@@ -280,6 +285,38 @@ void scheduler::set_job_parallelism(std::uint32_t job, std::uint32_t parallelism
   if (!is_finished(j.record.state))
     j.record.state = parallelism == 0 ? job_state::paused : job_state::running;
   j.dirty = true;
+}
+
+bool scheduler::pause(std::uint32_t job) {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end() || is_finished(it->second.record.state))
+    return false;
+  auto& j = it->second;
+  if (!j.active) {
+    j.record.state = job_state::paused;
+    j.dirty = true;
+    return true;
+  }
+  if (j.config.parallelism > 0)
+    j.resume_parallelism = j.config.parallelism;
+  set_job_parallelism(job, 0);
+  return true;
+}
+
+bool scheduler::resume(std::uint32_t job, std::uint32_t parallelism) {
+  auto it = jobs_.find(job);
+  if (it == jobs_.end() || is_finished(it->second.record.state))
+    return false;
+  auto& j = it->second;
+  if (j.record.state != job_state::paused)
+    return true;
+  if (!j.active) {
+    j.record.state = job_state::pending;
+    j.dirty = true;
+    return true;
+  }
+  set_job_parallelism(job, j.resume_parallelism > 0 ? j.resume_parallelism : parallelism);
+  return true;
 }
 
 void scheduler::set_parallelism(std::uint32_t parallelism) {

@@ -157,6 +157,13 @@ class scheduler {
              const std::vector<std::pair<std::uint64_t, storage::task_record>>& records,
              std::int64_t now_ms);
   void set_job_parallelism(std::uint32_t job, std::uint32_t parallelism);
+  /// Nothing new of the job starts (running tasks finish); the stored state `paused`
+  /// outlasts restarts until resume(). A job not active in this process is paused for when
+  /// it is submitted. False for a finished job.
+  bool pause(std::uint32_t job);
+  /// Undoes pause(): the job runs with the parallelism it had before it was paused in this
+  /// process, else `parallelism`. False for a finished job.
+  bool resume(std::uint32_t job, std::uint32_t parallelism);
   void set_parallelism(std::uint32_t parallelism);
   /// Starts nothing more and asks every running task to stop within grace_ms.
   void begin_shutdown(std::int64_t now_ms, std::int64_t grace_ms);
@@ -213,6 +220,7 @@ class scheduler {
     bool dirty = false;
     due_window due;
     std::optional<concurrency_window> window; ///< Adaptive jobs only.
+    std::uint32_t resume_parallelism = 0;     ///< Its parallelism before a pause; 0: none.
   };
   struct running_entry {
     std::uint64_t run_id = 0;

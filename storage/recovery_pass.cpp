@@ -92,7 +92,9 @@ expected<recovery_result> run_recovery_pass(store& s, std::int64_t now_ms,
     if (!interrupted)
       return interrupted.error();
     out.report.tasks_interrupted += *interrupted;
-    job.state = job_state::pending;
+    // A pause is the user's: it outlasts the process, until resumed.
+    if (job.state != job_state::paused)
+      job.state = job_state::pending;
     job.running = 0;
     job.updated_ms = now_ms;
     batch.put_job(job);

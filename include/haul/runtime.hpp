@@ -123,7 +123,14 @@ class runtime {
   /// still running runs them now; a finished one at its next submit. Returns how many.
   /// Fails with not_found, or failed_precondition for a cancelled job.
   expected<std::uint64_t> retry(std::string_view id);
-  /// Changes a job's parallelism while it runs; 0 pauses it.
+  /// Pauses the job: nothing new starts, running tasks finish. The pause is stored and
+  /// outlasts restarts (a resubmitted job stays paused) until resume(). Fails with
+  /// not_found, or failed_precondition for a finished job.
+  expected<void> pause(std::string_view id);
+  /// Undoes pause(): the job runs again with the parallelism it had before, else the
+  /// runtime's. Resuming a job that is not paused changes nothing.
+  expected<void> resume(std::string_view id);
+  /// Changes a job's parallelism while it runs; 0 pauses it (for this process only).
   expected<void> set_parallelism(std::string_view id, std::uint32_t parallelism);
   /// Changes the runtime's parallelism; 0 pauses every job.
   void set_parallelism(std::uint32_t parallelism);

@@ -224,6 +224,10 @@ class api_server::impl {
     svr_.Get(R"(/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       job(req.matches[1], res);
     });
+    svr_.Post(R"(/jobs/([^/]+)/(pause|resume))",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                pause_or_resume(req.matches[1], req.matches[2] == "pause", res);
+              });
     svr_.Post(R"(/jobs/([^/]+)/retry)",
               [this](const httplib::Request& req, httplib::Response& res) {
                 retry(req.matches[1], res);
@@ -424,6 +428,18 @@ class api_server::impl {
     log::info("dead letter requeued through the API", {log::str("job", id), log::num("tasks", *n)});
     reply(res, 200,
           json{{"id", id}, {"requeued", *n}, {"state", std::string(to_string(st->state))}});
+  }
+
+  void pause_or_resume(const std::string& id, bool pause, httplib::Response& res) {
+    auto ok = pause ? rt_.pause(id) : rt_.resume(id);
+    auto st = ok ? rt_.status(id) : expected<job_status>(ok.error());
+    if (!st) {
+      reply_error(res, st.error());
+      return;
+    }
+    log::info(pause ? "job paused through the API" : "job resumed through the API",
+              {log::str("job", id)});
+    reply(res, 200, json{{"id", id}, {"state", std::string(to_string(st->state))}});
   }
 
   void cancel(const std::string& id, httplib::Response& res) {

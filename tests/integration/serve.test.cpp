@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <set>
@@ -589,4 +590,61 @@ BOOST_AUTO_TEST_CASE(cancel_and_retry_reach_a_running_haul_through_its_control_s
     BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, s.log());
     std::this_thread::sleep_for(10ms);
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_paused_job_stays_paused_across_a_restart_until_resumed) {
+  temp_dir dir;
+  auto store = dir.sub("store");
+  auto witness = dir.sub("witness");
+  auto jobs = dir.sub("run.toml");
+  std::ofstream(jobs) << "[runtime]\nstore = \"store\"\nreport_interval = \"1h\"\n"
+                         "[[job]]\nname = \"slow\"\nkind = \"noop\"\ntasks = 100000\n"
+                         "sleep_ms = 5\nparallelism = 2\nwitness = \""
+                      << witness << "\"\n";
+  auto executions = [&] {
+    std::error_code ec;
+    auto n = fs::file_size(witness, ec);
+    return ec ? 0 : n / 16;
+  };
+  auto wait_until = [&](const std::function<bool()>& done, const std::string& what) {
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!done()) {
+      BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, what);
+      std::this_thread::sleep_for(5ms);
+    }
+  };
+  auto status_of_slow = [&] {
+    auto log = dir.sub("status.json");
+    fs::remove(log);
+    BOOST_REQUIRE(run_haul({"status", "--store", store, "--json"}, log) == 0);
+    return json::parse(read_text(log))["jobs"][0];
+  };
+  auto cli = dir.sub("cli.log");
+  BOOST_TEST(run_haul({"pause", "--store", store}, cli) == 2); // neither JOB nor --all
+
+  auto first = start_haul_with({"run", jobs}, dir.sub("run1.log"));
+  wait_until([&] { return executions() >= 10; }, "the job did not start");
+  BOOST_TEST(run_haul({"pause", "slow", "--store", store}, cli) == 0, read_text(cli));
+  BOOST_TEST(status_of_slow()["state"] == "paused");
+  ::kill(first, SIGTERM);
+  int status = 0;
+  ::waitpid(first, &status, 0);
+  BOOST_TEST(WEXITSTATUS(status) == 143);
+  auto paused_at = executions();
+
+  // Run again: the job is resumed from the store, and stays paused.
+  auto run2 = dir.sub("run2.log");
+  auto second = start_haul_with({"run", jobs}, run2);
+  wait_until([&] { return read_text(run2).find("job resumed") != std::string::npos; },
+             "the second run did not submit the job");
+  BOOST_TEST(status_of_slow()["state"] == "paused");
+  BOOST_TEST(executions() == paused_at); // nothing ran while it was paused
+  BOOST_TEST(run_haul({"resume", "slow", "--store", store}, cli) == 0, read_text(cli));
+  wait_until([&] { return executions() >= paused_at + 10; }, "the resumed job did not run");
+  BOOST_TEST(status_of_slow()["state"] == "running");
+  BOOST_TEST(run_haul({"cancel", "slow", "--store", store}, cli) == 0);
+  ::waitpid(second, &status, 0);
+  BOOST_TEST(WEXITSTATUS(status) == 4);
+  BOOST_TEST(run_haul({"pause", "slow", "--store", store}, cli) == 1); // finished: nothing to pause
+  BOOST_TEST(read_text(cli).find("has finished; there is nothing to pause") != std::string::npos);
 }

@@ -178,6 +178,16 @@ BOOST_AUTO_TEST_CASE(an_unfinished_job_goes_back_to_pending_with_nothing_running
   BOOST_TEST((find(r, 1)->record == *stored));
 }
 
+BOOST_AUTO_TEST_CASE(a_paused_job_stays_paused) {
+  store_batch b;
+  b.put_job(job(4, "held", job_state::paused, 0));
+  b.put_job_id("held", 4);
+  BOOST_TEST_REQUIRE(s->commit(b, true).has_value());
+  auto r = recover();
+  BOOST_TEST_REQUIRE(find(r, 4) != nullptr);
+  BOOST_TEST((find(r, 4)->record.state == job_state::paused));
+}
+
 BOOST_AUTO_TEST_CASE(each_pass_bumps_the_generation_by_one) {
   BOOST_TEST(recover().report.generation == 1u);
   BOOST_TEST(*s->generation() == 1u);

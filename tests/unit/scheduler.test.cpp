@@ -631,6 +631,51 @@ BOOST_AUTO_TEST_CASE(pausing_a_running_job_lets_its_runs_finish_but_starts_no_mo
   BOOST_TEST(rec.succeeded == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_paused_job_resumes_with_the_parallelism_it_had) {
+  scheduler_harness h;
+  auto job = h.add_job(10, job_with(3));
+  auto ds = h.turn(0).dispatches;
+  BOOST_TEST_REQUIRE(ds.size() == 3u);
+  BOOST_TEST(h.sched.pause(job));
+  for (const auto& d : ds)
+    h.complete(d, outcome_kind::ok, 1);
+  BOOST_TEST(h.turn(1).dispatches.empty());
+  BOOST_TEST((h.stored_job(job).state == job_state::paused));
+  BOOST_TEST(h.sched.resume(job, 64));
+  BOOST_TEST(h.turn(2).dispatches.size() == 3u); // its own 3, not the runtime's 64
+  BOOST_TEST((h.stored_job(job).state == job_state::running));
+}
+
+BOOST_AUTO_TEST_CASE(a_job_stored_paused_stays_paused_when_activated_until_resumed) {
+  scheduler_harness h;
+  auto job = h.add_stored_job(4, job_state::paused); // as an earlier process left it
+  h.sched.activate_job(job, job_with(2), 0);
+  BOOST_TEST(h.turn(0).dispatches.empty());
+  BOOST_TEST((h.stored_job(job).state == job_state::paused));
+  BOOST_TEST(h.sched.resume(job, 64));
+  BOOST_TEST(h.turn(1).dispatches.size() == 2u); // the parallelism it was submitted with
+}
+
+BOOST_AUTO_TEST_CASE(a_job_not_running_here_is_paused_and_resumed_in_the_store) {
+  scheduler_harness h;
+  auto job = h.add_stored_job(4, job_state::pending);
+  BOOST_TEST(h.sched.pause(job));
+  h.turn(0);
+  BOOST_TEST((h.stored_job(job).state == job_state::paused));
+  BOOST_TEST(h.sched.resume(job, 64));
+  h.turn(1);
+  BOOST_TEST((h.stored_job(job).state == job_state::pending));
+}
+
+BOOST_AUTO_TEST_CASE(a_finished_job_cannot_be_paused_or_resumed) {
+  scheduler_harness h;
+  auto job = h.add_job(1);
+  h.complete(h.turn(0).dispatches[0], outcome_kind::ok, 1);
+  h.turn(1);
+  BOOST_TEST(!h.sched.pause(job));
+  BOOST_TEST(!h.sched.resume(job, 64));
+}
+
 BOOST_AUTO_TEST_CASE(runtime_parallelism_zero_starts_nothing_for_any_job) {
   scheduler_harness h(with_parallelism(0));
   h.add_job(5);

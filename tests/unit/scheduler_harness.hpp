@@ -37,15 +37,23 @@ class scheduler_harness {
   /// Adds a job of `total` tasks and activates it.
   std::uint32_t add_job(std::uint64_t total, sched::job_config config = {},
                         std::int64_t now_ms = 0) {
+    auto seq = add_stored_job(total, job_state::pending, now_ms);
+    sched.activate_job(seq, config, now_ms);
+    return seq;
+  }
+
+  /// Adds a job as an earlier process left it in the store, in `state`, without activating
+  /// it (a job not submitted in this process).
+  std::uint32_t add_stored_job(std::uint64_t total, job_state state, std::int64_t created_ms = 0) {
     storage::job_record r;
     r.seq = next_seq_++;
     r.id = "job-" + std::to_string(r.seq);
     r.name = r.id;
     r.kind = "noop";
     r.total = total;
-    r.created_ms = now_ms;
+    r.state = state;
+    r.created_ms = created_ms;
     sched.add_job(r, 0);
-    sched.activate_job(r.seq, config, now_ms);
     return r.seq;
   }
 
