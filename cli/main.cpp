@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
 
   retry_args retry;
   auto* retry_cmd = app.add_subcommand(
-      "retry", "Queue a job's dead-letter tasks again with fresh attempts; the next 'haul run' "
-               "sends them");
+      "retry", "Queue a job's dead-letter tasks again with fresh attempts; a running 'haul "
+               "serve' runs them at once, else the job's next run sends them");
   retry_cmd->add_option("JOB", retry.job, "The job id or name (see 'haul status')")->required();
   retry_cmd->add_option("--store", retry.store, "The store directory")->capture_default_str();
 
