@@ -29,6 +29,11 @@ int job_command_through_socket(const std::string& store, const std::string& job,
   if (!jobs)
     return -1;
   id = job_id_in(jobs->body, job);
+  return post_job_action(store, id, action, body);
+}
+
+int post_job_action(const std::string& store, const std::string& id, const std::string& action,
+                    std::string& body) {
   auto a = call_control(store, "POST", "/jobs/" + id + "/" + action);
   if (!a)
     return -1;

@@ -45,6 +45,9 @@ struct cancel_args {
 /// `body` get the job's id and the answer.
 int job_command_through_socket(const std::string& store, const std::string& job,
                                const std::string& action, std::string& id, std::string& body);
+/// The same for a job id already resolved.
+int post_job_action(const std::string& store, const std::string& id, const std::string& action,
+                    std::string& body);
 
 /// For a command that changes the store itself (no process answers on its socket): the
 /// runtime, logging warnings only; the error printed when it cannot be opened.

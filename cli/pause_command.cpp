@@ -16,33 +16,34 @@ namespace haul::cli {
 
 namespace {
 
+struct job_ref {
+  std::string id;
+  std::string name;
+  bool finished = false;
+};
+
 /// The jobs the command is about: JOB (an id or a name), or with --all every unfinished job.
-std::vector<std::string> targets(const pause_args& args, const std::vector<job_status>& jobs) {
+std::vector<std::string> targets(const pause_args& args, const std::vector<job_ref>& jobs) {
   std::vector<std::string> out;
   for (const auto& j : jobs)
-    if (args.all ? !is_finished(j.state) : (j.id == args.job || j.name == args.job))
+    if (args.all ? !j.finished : (j.id == args.job || j.name == args.job))
       out.push_back(j.id);
   if (!args.all && out.empty())
     out.push_back(args.job); // unknown: let the runtime say so
   return out;
 }
 
-std::vector<job_status> statuses_in(const std::string& jobs_json) {
-  std::vector<job_status> out;
+/// The jobs of a GET /jobs answer.
+std::vector<job_ref> jobs_in(const std::string& jobs_json) {
+  std::vector<job_ref> out;
   auto doc = nlohmann::json::parse(jobs_json, nullptr, false);
   if (!doc.is_object() || !doc.contains("jobs"))
     return out;
   for (const auto& j : doc["jobs"]) {
-    job_status s;
-    s.id = j.value("id", "");
-    s.name = j.value("name", "");
     auto state = j.value("state", "");
-    s.state = state == "succeeded"                 ? job_state::succeeded
-              : state == "completed_with_failures" ? job_state::completed_with_failures
-              : state == "failed"                  ? job_state::failed
-              : state == "cancelled"               ? job_state::cancelled
-                                                   : job_state::running;
-    out.push_back(std::move(s));
+    out.push_back({j.value("id", ""), j.value("name", ""),
+                   state == "succeeded" || state == "completed_with_failures" ||
+                       state == "failed" || state == "cancelled"});
   }
   return out;
 }
@@ -58,15 +59,15 @@ int pause_command(const pause_args& args) {
   const char* done = args.resume ? "resumed" : "paused";
   int code = exit_ok;
   if (auto listed = call_control(args.store, "GET", "/jobs")) {
-    for (const auto& id : targets(args, statuses_in(listed->body))) {
-      std::string sid, body;
-      int c = job_command_through_socket(args.store, id, action, sid, body);
+    for (const auto& id : targets(args, jobs_in(listed->body))) {
+      std::string body;
+      int c = post_job_action(args.store, id, action, body);
       if (c < 0) {
         std::cerr << "haul: the running haul process went away\n";
         return exit_error;
       }
       if (c == exit_ok)
-        std::cout << sid << ": " << done << "\n";
+        std::cout << id << ": " << done << "\n";
       else
         code = c;
     }
@@ -75,7 +76,10 @@ int pause_command(const pause_args& args) {
   auto rt = open_store_directly(args.store);
   if (!rt)
     return exit_code_for(rt.error());
-  for (const auto& id : targets(args, rt->jobs())) {
+  std::vector<job_ref> stored;
+  for (const auto& j : rt->jobs())
+    stored.push_back({j.id, j.name, is_finished(j.state)});
+  for (const auto& id : targets(args, stored)) {
     auto ok = args.resume ? rt->resume(id) : rt->pause(id);
     if (ok) {
       std::cout << id << ": " << done << "\n";

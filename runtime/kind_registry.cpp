@@ -1,5 +1,7 @@
 #include "runtime/kind_registry.hpp"
 
+#include <thread>
+
 namespace haul {
 
 expected<void> kind_registry::add(kind_entry entry) {
@@ -34,15 +36,12 @@ kind_entry entry_of(job_kind kind) {
 
 void kind_registry::stop_all() {
   std::map<std::string, std::shared_ptr<const kind_entry>, std::less<>> kinds;
-  std::vector<std::thread> background;
   {
-    std::lock_guard<std::mutex> guard(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     kinds = kinds_;
     stopping_ = true;
-    background.swap(background_);
+    background_done_.wait(lock, [this] { return background_ == 0; });
   }
-  for (auto& t : background)
-    t.join();
   // Outside the lock: a stop hook may take long, and must not block find().
   for (const auto& [name, k] : kinds)
     if (k->stop)
@@ -50,9 +49,20 @@ void kind_registry::stop_all() {
 }
 
 void kind_registry::run_in_background(std::function<void()> work) {
-  std::lock_guard<std::mutex> guard(mutex_);
-  if (!stopping_)
-    background_.emplace_back(std::move(work));
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    if (stopping_)
+      return;
+    ++background_;
+  }
+  // Detached, and counted instead of joined: a long-lived process that cancels many jobs
+  // keeps no finished threads around. stop_all() waits for the count to reach zero.
+  std::thread([this, work = std::move(work)] {
+    work();
+    std::lock_guard<std::mutex> guard(mutex_);
+    --background_;
+    background_done_.notify_all();
+  }).detach();
 }
 
 std::shared_ptr<const kind_entry> kind_registry::find(const std::string& name) const {

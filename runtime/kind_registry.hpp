@@ -3,13 +3,13 @@
 // The job kinds a runtime knows, by name. Thread-safe: kinds may be registered from any
 // thread while the supervisor looks them up.
 
+#include <condition_variable>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "haul/expected.hpp"
 #include "haul/kind.hpp"
@@ -53,7 +53,8 @@ class kind_registry {
 
  private:
   mutable std::mutex mutex_;
-  std::vector<std::thread> background_;
+  std::condition_variable background_done_;
+  std::size_t background_ = 0; ///< Background work running now (its threads are detached).
   bool stopping_ = false;
   std::map<std::string, std::shared_ptr<const kind_entry>, std::less<>> kinds_;
 };

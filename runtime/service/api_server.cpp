@@ -331,15 +331,13 @@ class api_server::impl {
     auto st = export_job(id, res);
     if (!st)
       return;
-    auto checkpoint = rt_.task_checkpoint(id, 0);
-    std::string text = checkpoint ? std::move(*checkpoint) : std::string();
+    auto text = rt_.task_checkpoint(id, 0);
+    auto cp = text ? exporter::decode_checkpoint(*text) : std::nullopt;
     double rate = 0;
-    if (!is_finished(st->state)) {
-      auto cp = exporter::decode_checkpoint(text);
+    if (!is_finished(st->state))
       rate = rates_.observe(id, cp ? cp->bytes() : 0, opt_.now_ms());
-    }
     res.status = 200;
-    res.set_content(export_status_json(*st, text, rate), "application/json");
+    res.set_content(export_status_json(*st, cp, rate), "application/json");
   }
 
   void download(const std::string& id, httplib::Response& res) {

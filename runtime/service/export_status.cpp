@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/export/export_checkpoint.hpp"
-
 namespace haul::service {
 
 double rate_meter::observe(const std::string& id, std::uint64_t bytes, std::int64_t now_ms) {
@@ -26,13 +24,13 @@ double rate_meter::observe(const std::string& id, std::uint64_t bytes, std::int6
          static_cast<double>(w.last_ms - w.start_ms);
 }
 
-std::string export_status_json(const job_status& job, std::string_view checkpoint,
+std::string export_status_json(const job_status& job,
+                               const std::optional<exporter::export_checkpoint>& cp,
                                double bytes_per_second) {
   nlohmann::json out;
   out["id"] = job.id;
   out["name"] = job.name;
   out["state"] = std::string(to_string(job.state));
-  auto cp = exporter::decode_checkpoint(checkpoint);
   std::uint64_t bytes = cp ? cp->bytes() : 0;
   if (job.state == job_state::succeeded)
     bytes = std::max(bytes, job.bytes);

@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "haul/job.hpp"
+#include "runtime/export/export_checkpoint.hpp"
 
 namespace haul::service {
 
@@ -35,10 +37,11 @@ class rate_meter {
   std::map<std::string, window, std::less<>> windows_;
 };
 
-/// `checkpoint`: the task's stored checkpoint text (empty before the first part);
+/// `checkpoint`: the task's stored checkpoint (none before the first part);
 /// `bytes_per_second`: from a rate_meter while running (a finished export's rate is its
 /// average over its life).
-std::string export_status_json(const job_status& job, std::string_view checkpoint,
+std::string export_status_json(const job_status& job,
+                               const std::optional<exporter::export_checkpoint>& checkpoint,
                                double bytes_per_second);
 
 } // namespace haul::service

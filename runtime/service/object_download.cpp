@@ -5,8 +5,6 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
-#include <mutex>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,7 +61,8 @@ class file_download final : public object_download {
 };
 
 /// One blocking request on its own easy handle; the body goes to `on_body` once the status
-/// is known to be 2xx, else (a few KiB of it) into `error_body`.
+/// is known to be 2xx, else (a few KiB of it) into `error_body`. Headers are read as the
+/// transfer engine reads them.
 struct blocking_request {
   explicit blocking_request(const upload::transfer_request& r,
                             const object_download::sink* body = nullptr)
@@ -73,15 +72,18 @@ struct blocking_request {
   const upload::transfer_request& req;
   const object_download::sink* on_body = nullptr;
   bool ranged = false; ///< Only a 206 carries the body asked for (a 200 would be all of it).
+  CURL* easy = nullptr;
   long status = 0;
+  upload::transfer_result headers;
   std::string error_body;
   bool sink_refused = false;
-  std::uint64_t content_length = 0;
-  bool has_length = false;
+
+  bool ok() const { return ranged ? status == 206 : status >= 200 && status < 300; }
 
   static std::size_t on_write(char* data, std::size_t size, std::size_t n, void* p) {
     auto* self = static_cast<blocking_request*>(p);
     auto bytes = size * n;
+    curl_easy_getinfo(self->easy, CURLINFO_RESPONSE_CODE, &self->status); // headers are in
     if (self->ok() && self->on_body) {
       if (!(*self->on_body)(data, bytes)) {
         self->sink_refused = true;
@@ -93,51 +95,44 @@ struct blocking_request {
     return bytes;
   }
 
-  bool ok() const { return ranged ? status == 206 : status >= 200 && status < 300; }
-
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* p) {
-    auto* self = static_cast<blocking_request*>(p);
-    std::string_view line(data, size * n);
-    if (line.starts_with("HTTP/")) {
-      auto sp = line.find(' ');
-      self->status = sp == std::string_view::npos ? 0 : std::atol(line.data() + sp + 1);
-    } else if (line.size() > 15 && strncasecmp(line.data(), "content-length:", 15) == 0) {
-      self->content_length = std::strtoull(line.data() + 15, nullptr, 10);
-      self->has_length = true;
-    }
+    upload::read_response_header(std::string_view(data, size * n),
+                                 static_cast<blocking_request*>(p)->headers);
     return size * n;
   }
 
   expected<void> perform() {
-    static std::once_flag global_init;
-    std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    CURL* e = curl_easy_init();
-    if (!e)
+    upload::init_curl_once();
+    easy = curl_easy_init();
+    if (!easy)
       return make_error(errc::internal, "curl_easy_init failed");
     std::array<char, CURL_ERROR_SIZE> err{};
-    curl_slist* headers = nullptr;
+    curl_slist* list = nullptr;
     for (const auto& h : req.headers)
-      headers = curl_slist_append(headers, h.c_str());
-    curl_easy_setopt(e, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, err.data());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(req.timeouts.connect.count()));
+      list = curl_slist_append(list, h.c_str());
+    curl_easy_setopt(easy, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, err.data());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(req.timeouts.connect.count()));
     if (req.timeouts.stall.count() > 0) {
-      curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
       curl_easy_setopt(
-          e, CURLOPT_LOW_SPEED_TIME,
+          easy, CURLOPT_LOW_SPEED_TIME,
           static_cast<long>(std::max<std::int64_t>(1, req.timeouts.stall.count() / 1000)));
     }
     if (req.method == "HEAD")
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
-    auto code = curl_easy_perform(e);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(e);
+      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+    auto code = curl_easy_perform(easy);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(easy);
+    easy = nullptr;
     if (sink_refused)
       return make_error(errc::failed_precondition, "the client went away");
     if (code != CURLE_OK)
@@ -162,10 +157,10 @@ class s3_download final : public object_download {
     if (r.status == 404)
       return make_error(errc::not_found,
                         requests_.object_url(config_.s3_key) + ": the object is not there (404)");
-    if (r.status < 200 || r.status >= 300 || !r.has_length)
+    if (r.status < 200 || r.status >= 300 || !r.headers.content_length)
       return make_error(errc::failed_precondition, "HEAD " + requests_.object_url(config_.s3_key) +
                                                        " answered " + std::to_string(r.status));
-    size_ = r.content_length;
+    size_ = *r.headers.content_length;
     return {};
   }
 

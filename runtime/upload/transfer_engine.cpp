@@ -16,11 +16,6 @@ namespace haul::upload {
 
 namespace {
 
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 bool iequals_prefix(std::string_view line, std::string_view name) {
   if (line.size() <= name.size() || line[name.size()] != ':')
     return false;
@@ -91,26 +86,7 @@ std::size_t on_write(char* data, std::size_t size, std::size_t n, void* p) {
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* p) {
-  auto* t = static_cast<transfer*>(p);
-  std::string_view line(data, size * n);
-  if (line.starts_with("HTTP/")) {
-    // A new response (after a 100 Continue, say): forget the previous one's headers.
-    t->result.retry_after.reset();
-    t->result.etag.reset();
-    t->result.content_length.reset();
-  } else if (iequals_prefix(line, "retry-after")) {
-    t->result.retry_after = header_value(line, 11);
-  } else if (iequals_prefix(line, "etag")) {
-    t->result.etag = header_value(line, 4);
-  } else if (iequals_prefix(line, "content-length")) {
-    auto v = header_value(line, 14);
-    std::uint64_t len = 0;
-    bool ok = !v.empty();
-    for (char c : v)
-      ok = ok && c >= '0' && c <= '9' && (len = len * 10 + static_cast<unsigned>(c - '0'), true);
-    if (ok)
-      t->result.content_length = len;
-  }
+  read_response_header(std::string_view(data, size * n), static_cast<transfer*>(p)->result);
   return size * n;
 }
 
@@ -333,6 +309,32 @@ void transfer_engine::state::run() {
   for (auto* e : spare)
     curl_easy_cleanup(e);
   spare.clear();
+}
+
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+void read_response_header(std::string_view line, transfer_result& r) {
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a 100 Continue, say): forget the previous one's headers.
+    r.retry_after.reset();
+    r.etag.reset();
+    r.content_length.reset();
+  } else if (iequals_prefix(line, "retry-after")) {
+    r.retry_after = header_value(line, 11);
+  } else if (iequals_prefix(line, "etag")) {
+    r.etag = header_value(line, 4);
+  } else if (iequals_prefix(line, "content-length")) {
+    auto v = header_value(line, 14);
+    std::uint64_t len = 0;
+    bool ok = !v.empty();
+    for (char c : v)
+      ok = ok && c >= '0' && c <= '9' && (len = len * 10 + static_cast<unsigned>(c - '0'), true);
+    if (ok)
+      r.content_length = len;
+  }
 }
 
 transfer_engine::transfer_engine()

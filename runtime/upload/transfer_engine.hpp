@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace haul::upload {
@@ -54,6 +55,12 @@ struct transfer_result {
   std::uint64_t bytes_sent = 0;
   bool read_failed = false; ///< The local file could not be read to the end.
 };
+
+/// curl_global_init, once per process, before the first easy handle.
+void init_curl_once();
+/// Reads one response header line (as libcurl's header callback gets it) into `r`'s
+/// retry_after, etag and content_length; a status line starts a new response.
+void read_response_header(std::string_view line, transfer_result& r);
 
 class transfer_engine {
  public:
