@@ -13,6 +13,9 @@ packages=(
   # module built in. Each test starts a private instance on a free port, so the system
   # service that the package may start on port 80 is never used.
   nginx
+  # The status page's end-to-end test drives Debian's Chromium through playwright-core (npm,
+  # tests/e2e); Playwright's own browser download is never used.
+  chromium
 )
 # node runs s3rver and the stall upstream. Debian's npm conflicts with other node builds
 # (nodesource's nodejs ships its own npm), so Debian's are added only when npm is missing.

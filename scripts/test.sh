@@ -8,10 +8,14 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
 bash scripts/install-deps.sh
-# The S3 test server (npm), installed once here rather than by the first test that needs it.
-if [ ! -d scripts/test-servers/node_modules ]; then
-  (cd scripts/test-servers && npm ci --no-audit --no-fund)
-fi
+# The S3 test server and playwright-core for the status page's browser test (npm), installed
+# once here rather than by the first test that needs them. Playwright never downloads a
+# browser: the test drives Debian's Chromium.
+for dir in scripts/test-servers tests/e2e; do
+  if [ ! -d "$dir/node_modules" ]; then
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+done
 
 echo "== build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo

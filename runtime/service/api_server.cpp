@@ -20,6 +20,7 @@
 #include "runtime/service/export_status.hpp"
 #include "runtime/service/metrics_text.hpp"
 #include "runtime/service/object_download.hpp"
+#include "runtime/service/web_assets.hpp"
 #include "runtime/status_json.hpp"
 
 namespace haul::service {
@@ -167,8 +168,11 @@ class api_server::impl {
     svr_.set_read_timeout(std::chrono::seconds(30));
     svr_.set_write_timeout(std::chrono::seconds(60));
     svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      return authorize(req, res) ? httplib::Server::HandlerResponse::Unhandled
-                                 : httplib::Server::HandlerResponse::Handled;
+      // The page's files hold no data: the browser gets them without a token, and the page
+      // asks for one when the API answers 401.
+      return is_page_path(req.path) || authorize(req, res)
+                 ? httplib::Server::HandlerResponse::Unhandled
+                 : httplib::Server::HandlerResponse::Handled;
     });
     svr_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty())
@@ -201,6 +205,11 @@ class api_server::impl {
                   log::num("status", static_cast<std::uint64_t>(std::max(res.status, 0)))});
     });
 
+    svr_.Get("/",
+             [](const httplib::Request&, httplib::Response& res) { page_file("index.html", res); });
+    svr_.Get(R"(/ui/([A-Za-z0-9._-]+))", [](const httplib::Request& req, httplib::Response& res) {
+      page_file(req.matches[1], res);
+    });
     svr_.Get("/health", [this](const httplib::Request&, httplib::Response& res) { health(res); });
     svr_.Post("/exports", [this](const httplib::Request& req, httplib::Response& res) {
       post_export(req, res);
@@ -236,6 +245,37 @@ class api_server::impl {
               [this](const httplib::Request& req, httplib::Response& res) {
                 cancel(req.matches[1], res);
               });
+  }
+
+  /// "/" or "/ui/NAME" with a plain file name: the same paths the page routes match, so a
+  /// path that routes elsewhere (such as "/ui/../jobs") still needs the token.
+  static bool is_page_path(std::string_view path) {
+    if (path == "/")
+      return true;
+    if (!path.starts_with("/ui/"))
+      return false;
+    auto name = path.substr(4);
+    bool plain = !name.empty() && name.find("..") == std::string_view::npos;
+    for (char c : name)
+      plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_');
+    return plain;
+  }
+
+  static void page_file(const std::string& name, httplib::Response& res) {
+    auto file = find_web_asset(name);
+    if (!file) {
+      reply_error(res, 404, "no file /ui/" + name);
+      return;
+    }
+    // Always revalidated, so a page left open picks up a new haul's files on reload; the
+    // policy keeps the page to its own scripts and this server's API.
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+    res.status = 200;
+    res.set_content(file->bytes.data(), file->bytes.size(), std::string(file->content_type));
   }
 
   bool authorize(const httplib::Request& req, httplib::Response& res) const {

@@ -401,6 +401,21 @@ BOOST_AUTO_TEST_CASE(off_loopback_every_request_needs_the_bearer_token) {
   auto ok = get(s, "/health", {{"Authorization", "Bearer s3cr3t-t0ken"}});
   BOOST_TEST(ok.status == 200, ok.raw);
   BOOST_TEST(s.log().find("s3cr3t") == std::string::npos); // never logged
+
+  // The status page's files hold no data and come without a token; the page then asks for it.
+  auto page = get(s, "/");
+  BOOST_TEST(page.status == 200);
+  BOOST_TEST(page.headers.find("Content-Type")->second == "text/html; charset=utf-8");
+  BOOST_TEST(page.raw.find("<script src=\"/ui/app.js\"") != std::string::npos);
+  BOOST_TEST(page.headers.find("Content-Security-Policy")->second.find("default-src 'self'") !=
+             std::string::npos);
+  auto script = get(s, "/ui/app.js");
+  BOOST_TEST(script.status == 200);
+  BOOST_TEST(script.headers.find("Content-Type")->second == "text/javascript; charset=utf-8");
+  BOOST_TEST(script.raw.find("/jobs") != std::string::npos);
+  BOOST_TEST(get(s, "/ui/style.css").status == 200);
+  expect_error(get(s, "/ui/nothing.js"), 404, "/ui/nothing.js");
+  expect_error(get(s, "/ui/../jobs"), 401, "Bearer"); // not a page file: the token applies
 }
 
 BOOST_AUTO_TEST_CASE(an_accepted_export_survives_a_killed_server) {

@@ -1,0 +1,212 @@
+// End-to-end test of haul serve's status page, in Debian's Chromium driven by playwright-core:
+// a real haul serve process with real jobs, the page loaded over HTTP, buttons clicked.
+//
+//   HAUL=build/haul node --test tests/e2e/status_page.test.mjs
+//
+// HAUL_CHROMIUM overrides /usr/bin/chromium; HAUL_SCREENSHOT=FILE.png saves the page.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const haul = process.env.HAUL;
+const token = "e2e-" + Math.random().toString(36).slice(2);
+let dir, server, base, browser, page;
+
+function startServe(jobFile) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(haul, ["serve", jobFile, "--listen", "127.0.0.1:0"], {
+      env: { ...process.env, HAUL_E2E_TOKEN: token },
+      stdio: ["ignore", "inherit", "pipe"],
+    });
+    let log = "";
+    const timeout = setTimeout(() => reject(new Error("haul serve did not listen in 30 s:\n" + log)), 30000);
+    child.stderr.on("data", (chunk) => {
+      log += chunk;
+      const m = /listening on (http:\/\/[^\s]+)\n/.exec(log);
+      if (m && !base) {
+        clearTimeout(timeout);
+        resolve({ child, url: m[1] });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`haul serve exited with ${code}:\n${log}`)));
+  });
+}
+
+async function api(method, p) {
+  const res = await fetch(base + p, {
+    method,
+    headers: { Authorization: "Bearer " + token },
+    body: method === "POST" ? "" : undefined,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const card = (name) => page.locator(`article.job[data-name="${name}"]`);
+const done = async (name) => Number(await card(name).getAttribute("data-done"));
+
+/// Resolves once the page has redrawn `n` more times (its "updated" clock ticks each poll).
+async function polls(n) {
+  for (let i = 0; i < n; ++i) {
+    const before = await page.locator("#updated").textContent();
+    await page.waitForFunction(
+      (b) => document.getElementById("updated").textContent !== b, before, { timeout: 10000 });
+  }
+}
+
+before(async () => {
+  assert.ok(haul, "set HAUL to the haul executable");
+  dir = mkdtempSync(path.join(tmpdir(), "haul-e2e-"));
+  const jobFile = path.join(dir, "jobs.toml");
+  // "steady" runs for about 40 s (400 tasks of 100 ms, 2 at a time): long enough to watch and
+  // pause, short enough to finish if the test is slow. "flaky" ends at once with every task
+  // in the dead letter (state failed); "doomed" is there to be cancelled.
+  writeFileSync(jobFile, `
+[runtime]
+store = "store"
+parallelism = 8
+shutdown_grace = "2s"
+
+[server]
+token_env = "HAUL_E2E_TOKEN"
+
+[[job]]
+name = "steady"
+kind = "noop"
+tasks = 400
+sleep_ms = 100
+parallelism = 2
+
+[[job]]
+name = "flaky"
+kind = "noop"
+tasks = 12
+fail_first = 99
+max_attempts = 2
+initial_backoff = "10ms"
+
+[[job]]
+name = "doomed"
+kind = "noop"
+tasks = 100000
+sleep_ms = 1000
+parallelism = 1
+`);
+  const started = await startServe(jobFile);
+  server = started.child;
+  base = started.url;
+  browser = await chromium.launch({
+    executablePath: process.env.HAUL_CHROMIUM || "/usr/bin/chromium",
+    // Without the networking flags Chromium keeps calling Google's hosts, which this
+    // machine's closed network refuses. Playwright gives it a new, empty profile.
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+  page.on("dialog", (d) => d.accept()); // the confirmation of Cancel
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server.on("exit", resolve));
+    server.kill("SIGTERM");
+    assert.equal(await exited, 143, "haul serve exits 143 on SIGTERM");
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test("the page asks for the bearer token, then shows every job", async () => {
+  await page.goto(base + "/");
+  await page.locator("#login").waitFor({ state: "visible" });
+  assert.equal(await page.locator("article.job").count(), 0, "no data before the token");
+  await page.fill("#token", token);
+  await page.click("#login button[type=submit]");
+  await card("steady").waitFor();
+  await card("flaky").waitFor();
+  await card("doomed").waitFor();
+  await page.locator("#login").waitFor({ state: "hidden" });
+  assert.equal(await page.locator("#health").textContent(), "ok");
+});
+
+test("a running job's progress advances on the page", async () => {
+  const first = await done("steady");
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('article.job[data-name="steady"]').dataset.done) > n + 5,
+    first, { timeout: 20000 });
+  assert.equal(await card("steady").getAttribute("data-state"), "running");
+  const text = await card("steady").locator(".progress-text").textContent();
+  assert.match(text, /^\d+ \/ 400 \(\d+\.\d%\)$/);
+  assert.match(await card("steady").locator(".rate").textContent(), /tasks\/s/);
+  assert.match(await card("steady").locator(".eta").textContent(), /^ETA \d/);
+  const width = await card("steady").locator(".bar .done").evaluate((e) => parseFloat(e.style.width));
+  assert.ok(width > 0 && width < 100, `bar width ${width}%`);
+});
+
+test("Pause stops the job, Resume starts it again", async () => {
+  await card("steady").locator('button[data-action="pause"]').click();
+  await page.waitForFunction(
+    () => document.querySelector('article.job[data-name="steady"]').dataset.state === "paused",
+    null, { timeout: 10000 });
+  assert.ok(await card("steady").locator('button[data-action="pause"]').isHidden());
+  const { body } = await api("GET", "/jobs");
+  const steady = body.jobs.find((j) => j.name === "steady");
+  assert.equal(steady.state, "paused");
+
+  // Tasks already running may finish; after that nothing moves.
+  await page.waitForFunction(async (id) => {
+    const r = await fetch(`/jobs/${id}`, { headers: { Authorization: "Bearer " + sessionStorage.getItem("haul-token") } });
+    return (await r.json()).tasks.running === 0;
+  }, steady.id, { timeout: 10000 });
+  await polls(1);
+  const paused = await done("steady");
+  await polls(3);
+  assert.equal(await done("steady"), paused, "no task completes while the job is paused");
+
+  await card("steady").locator('button[data-action="resume"]').click();
+  await page.waitForFunction(
+    (n) => {
+      const el = document.querySelector('article.job[data-name="steady"]');
+      return el.dataset.state === "running" && Number(el.dataset.done) > n;
+    }, paused, { timeout: 15000 });
+});
+
+test("a job's failures are listed, and Retry queues them again", async () => {
+  await page.waitForFunction(
+    () => document.querySelector('article.job[data-name="flaky"]').dataset.state === "failed",
+    null, { timeout: 15000 });
+  const flaky = card("flaky");
+  assert.match(await flaky.locator(".failures").textContent(), /^12 failed$/);
+  assert.match(await flaky.locator(".last-error").textContent(), /injected failure/);
+  await flaky.locator("details summary").click();
+  await flaky.locator("details tbody tr").first().waitFor();
+  assert.equal(await flaky.locator("details tbody tr").count(), 12);
+  assert.match(await flaky.locator("details tbody tr").first().textContent(), /injected failure/);
+
+  const retriesBefore = (await api("GET", "/jobs")).body.jobs.find((j) => j.name === "flaky").retries;
+  await flaky.locator('button[data-action="retry"]').click();
+  // The twelve run again (and fail again: fail_first outlasts max_attempts).
+  await page.waitForFunction(async (args) => {
+    const r = await fetch("/jobs", { headers: { Authorization: "Bearer " + sessionStorage.getItem("haul-token") } });
+    const j = (await r.json()).jobs.find((x) => x.name === args.name);
+    return j.retries >= args.before + 12 && j.state === "failed";
+  }, { name: "flaky", before: retriesBefore }, { timeout: 15000 });
+  assert.equal(await flaky.locator(".action-error").textContent(), "");
+});
+
+test("Cancel ends a job", async () => {
+  await card("doomed").locator('button[data-action="cancel"]').click();
+  await page.waitForFunction(
+    () => document.querySelector('article.job[data-name="doomed"]').dataset.state === "cancelled",
+    null, { timeout: 15000 });
+  assert.ok(await card("doomed").locator('button[data-action="cancel"]').isHidden());
+  assert.equal((await api("GET", "/jobs")).body.jobs.find((j) => j.name === "doomed").state, "cancelled");
+  if (process.env.HAUL_SCREENSHOT) {
+    await card("flaky").locator("details").evaluate((d) => { d.open = false; });
+    await page.screenshot({ path: process.env.HAUL_SCREENSHOT, fullPage: true });
+  }
+});
