@@ -107,6 +107,7 @@ class supervisor_actor final : public caf::event_based_actor {
           auto now = cfg_.now_ms();
           cfg_.health->lag_ms =
               std::max<std::int64_t>(0, now - sent_ms - loop_health::probe_interval.count());
+          cfg_.health->last_probe_ms = now;
           delayed_send(this, loop_health::probe_interval, probe_atom::value, now);
         },
         [this](report_atom) {
@@ -391,7 +392,7 @@ class supervisor_actor final : public caf::event_based_actor {
         return fail_reply(errc::not_found, "no job " + req.id + " in the store");
       discard_idle_tasks(it->second);
       brain_->cancel(it->second, cfg_.now_ms());
-      request_turn();
+      run_turn(); // stored before the answer: a cancel outlasts a crash right after it
       return control_reply{std::nullopt, req.id, {}};
     }
     case op::job_parallelism: {
@@ -428,7 +429,7 @@ class supervisor_actor final : public caf::event_based_actor {
         return fail_reply(n.error().code, n.error().message);
       if (*n > 0)
         log::info("dead letter queued again", {log::str("job", req.id), log::num("tasks", *n)});
-      request_turn();
+      run_turn(); // stored before the answer, as cancel and pause are
       control_reply r{std::nullopt, req.id, {}};
       r.count = *n;
       return r;
@@ -607,11 +608,15 @@ class supervisor_actor final : public caf::event_based_actor {
         p.deliver(
             fail_reply(errc::failed_precondition, "the runtime stopped before the job finished"));
     waiters_.clear();
+    if (cfg_.health)
+      cfg_.health->stopped = true;
     quit();
   }
 
   void fatal(const error& e) {
     log::error("store failure: stopping", {log::str("error", e.message)});
+    if (cfg_.health)
+      cfg_.health->store_failed = true;
     for (auto& [seq, ps] : waiters_)
       for (auto& p : ps)
         p.deliver(fail_reply(e.code, e.message));

@@ -18,6 +18,8 @@ struct run_args {
 struct status_args {
   std::string store = ".haul";
   bool json = false;
+  bool watch = false;
+  std::string interval = "2s"; ///< Of --watch.
 };
 
 struct retry_args {

@@ -41,7 +41,13 @@ int main(int argc, char** argv) {
       "status", "Show the jobs in a store: state, done/failed/in-flight/total; works while "
                 "another haul process runs the store");
   status_cmd->add_option("--store", status.store, "The store directory")->capture_default_str();
-  status_cmd->add_flag("--json", status.json, "Print JSON: {\"jobs\": [...]}");
+  status_cmd->add_flag("--json", status.json,
+                       "Print JSON: {\"jobs\": [...]} (with --watch, one document a line)");
+  status_cmd->add_flag("--watch,-w", status.watch,
+                       "Show it again every --interval until every job has ended and no haul "
+                       "process runs the store (then exit as 'haul run' would), or Ctrl-C");
+  status_cmd->add_option("--interval", status.interval, "The period of --watch")
+      ->capture_default_str();
 
   retry_args retry;
   auto* retry_cmd = app.add_subcommand(

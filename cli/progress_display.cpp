@@ -1,15 +1,48 @@
 #include "cli/progress_display.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "runtime/status_json.hpp"
 
 namespace haul::cli {
 
+namespace {
+
+/// Block characters only where the locale says the terminal takes UTF-8.
+bool utf8_locale() {
+  for (const char* name : {"LC_ALL", "LC_CTYPE", "LANG"}) {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v == '\0')
+      continue;
+    std::string_view value(v);
+    return value.find("UTF-8") != std::string_view::npos ||
+           value.find("utf8") != std::string_view::npos ||
+           value.find("UTF8") != std::string_view::npos ||
+           value.find("utf-8") != std::string_view::npos;
+  }
+  return false;
+}
+
+/// The terminal's width now (it may be resized while haul runs); 0 when unknown.
+std::size_t terminal_columns() {
+  winsize ws{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  return 0;
+}
+
+} // namespace
+
 progress_display::progress_display(runtime& rt, std::vector<std::string> ids)
     : rt_(rt)
-    , ids_(std::move(ids)) {
+    , ids_(std::move(ids))
+    , unicode_(utf8_locale()) {
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
@@ -43,12 +76,26 @@ void progress_display::draw() {
   // Back to the first line of the previous drawing, then overwrite line by line.
   if (drawn_lines_ > 0)
     out += "\x1b[" + std::to_string(drawn_lines_) + "F";
-  std::size_t lines = 0;
+  std::vector<job_status> jobs;
   for (const auto& id : ids_) {
     auto st = rt_.status(id);
     if (!st)
-      continue; // the runtime stopped: keep the last drawing
-    out += "\x1b[2K" + progress_line(*st) + "\n";
+      return; // the runtime stopped: keep the last drawing
+    jobs.push_back(std::move(*st));
+  }
+  progress_style style;
+  for (const auto& j : jobs)
+    style.name_width = std::max(style.name_width, std::min<std::size_t>(j.name.size(), 24));
+  style.unicode = unicode_;
+  // A line longer than the terminal would wrap, and moving up by the line count would then
+  // leave stale lines behind: cut it one column short of the edge.
+  if (auto columns = terminal_columns(); columns > 1)
+    style.columns = columns - 1;
+  if (style.columns > 0 && style.columns < 100)
+    style.bar_width = style.columns < 70 ? 0 : 12;
+  std::size_t lines = 0;
+  for (const auto& j : jobs) {
+    out += "\x1b[2K" + progress_line(j, style) + "\n";
     ++lines;
   }
   if (lines == 0)

@@ -31,6 +31,7 @@ class progress_display {
   runtime& rt_;
   std::vector<std::string> ids_;
   std::size_t drawn_lines_ = 0;
+  bool unicode_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

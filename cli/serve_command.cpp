@@ -93,8 +93,19 @@ int serve_command(const serve_args& args) {
   std::cerr << ("haul serve: listening on http://" + host + ":" + std::to_string(*port) + "\n")
             << std::flush;
 
+  // Until a signal, or until the runtime quits on its own (a store failure): then there is
+  // nothing left to serve, and exit code 1 lets a supervisor (systemd, say) restart haul.
   int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
+  const timespec tick{1, 0};
+  while (sig <= 0) {
+    sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig <= 0 && rt->loop().stopped) {
+      log::error("the runtime stopped on a store failure: haul serve exits");
+      api.draining();
+      api.stop();
+      control.reset();
+      return exit_error;
+    }
   }
   log::warn("signal received: stopping; running tasks get shutdown_grace to finish, a second "
             "signal exits at once",

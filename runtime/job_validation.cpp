@@ -11,6 +11,10 @@ file_place place_for(const job_places& places, const std::string& message) {
   if (auto colon = message.find(": "); colon != std::string::npos)
     if (auto it = places.params.find(message.substr(0, colon)); it != places.params.end())
       return it->second;
+  // "key must be ...": the key, then a space.
+  if (auto space = message.find(' '); space != std::string::npos)
+    if (auto it = places.params.find(message.substr(0, space)); it != places.params.end())
+      return it->second;
   // "unknown key 'key' ...": a quoted key.
   for (const auto& [key, place] : places.params)
     if (message.find("'" + key + "'") != std::string::npos)

@@ -12,8 +12,12 @@ namespace haul {
 
 struct loop_health {
   static constexpr std::chrono::milliseconds probe_interval{1000};
-  std::atomic<std::int64_t> last_turn_ms{0}; ///< Unix ms; 0 before the first turn.
-  std::atomic<std::int64_t> lag_ms{0};       ///< Of the latest probe.
+  std::atomic<std::int64_t> last_turn_ms{0};  ///< Unix ms; 0 before the first turn.
+  std::atomic<std::int64_t> lag_ms{0};        ///< Of the latest probe.
+  std::atomic<std::int64_t> last_probe_ms{0}; ///< Unix ms the latest probe arrived.
+  /// The supervisor has quit: after stop(), or on its own after a store failure.
+  std::atomic<bool> stopped{false};
+  std::atomic<bool> store_failed{false};
 };
 
 } // namespace haul

@@ -48,6 +48,9 @@ outcome run_noop(task_context& ctx) {
     if (::write(fd, rec, sizeof(rec)) != static_cast<ssize_t>(sizeof(rec)))
       return outcome::fail("noop: witness write failed");
   }
+  // Permanent failures for a share of the tasks: a job that completes with failures.
+  if (auto every = param_u64(p, "fail_every"); every > 0 && ctx.index() % every == 0)
+    return outcome::fail("noop: task " + std::to_string(ctx.index()) + " fails by fail_every");
   auto fail_first = param_u64(p, "fail_first");
   if (ctx.attempt() <= fail_first)
     return outcome::retry("noop: injected failure " + std::to_string(ctx.attempt()) + " of " +
@@ -70,8 +73,9 @@ std::string validate_noop(const job_params& p) {
   for (const auto& [key, value] : p) {
     if (key == "witness")
       continue;
-    if (key != "sleep_ms" && key != "fail_first")
-      return "unknown key '" + key + "' for kind noop (expected sleep_ms, fail_first, witness)";
+    if (key != "sleep_ms" && key != "fail_first" && key != "fail_every")
+      return "unknown key '" + key +
+             "' for kind noop (expected sleep_ms, fail_first, fail_every, witness)";
     if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
         value.size() > 18)
       return key + " must be a non-negative integer, found '" + value + "'";

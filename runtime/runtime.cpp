@@ -376,8 +376,13 @@ const recovery_report& runtime::recovery() const {
   return impl_->report;
 }
 
+static_assert(loop_health::probe_interval == std::chrono::milliseconds(1000),
+              "loop_report::lag_at counts a probe overdue after this interval");
+
 loop_report runtime::loop() const {
-  return {impl_->health->last_turn_ms.load(), impl_->health->lag_ms.load()};
+  const auto& h = *impl_->health;
+  return {h.last_turn_ms.load(), h.lag_ms.load(), h.last_probe_ms.load(), h.stopped.load(),
+          h.store_failed.load()};
 }
 
 const runtime_options& runtime::options() const {

@@ -141,21 +141,78 @@ std::string rate_text(const job_status& j) {
 
 } // namespace
 
-std::string progress_line(const job_status& j) {
+namespace {
+
+/// Columns a UTF-8 string takes (one per code point: no wide characters are written here).
+std::size_t columns_of(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s)
+    n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+/// The longest prefix that fits in `columns`, cut at a code point boundary.
+std::string cut_to(std::string s, std::size_t columns) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80)
+      continue;
+    if (n == columns) {
+      s.resize(i);
+      break;
+    }
+    ++n;
+  }
+  return s;
+}
+
+std::string bar(double fraction, std::size_t width, bool unicode) {
+  auto full = static_cast<std::size_t>(fraction * static_cast<double>(width) + 1e-9);
+  if (full > width)
+    full = width;
+  std::string out = "[";
+  for (std::size_t i = 0; i < width; ++i)
+    out += i < full ? (unicode ? "\u2588" : "#") : (unicode ? "\u2591" : ".");
+  return out + "]";
+}
+
+} // namespace
+
+std::string progress_line(const job_status& j, const progress_style& style) {
   auto ended = j.tasks.succeeded + j.tasks.failed;
-  double pct = j.tasks.total == 0
-                   ? 100.0
-                   : 100.0 * static_cast<double>(ended) / static_cast<double>(j.tasks.total);
-  char line[512];
-  std::snprintf(line, sizeof(line),
-                "%s  %llu/%llu (%.1f%%)  %s  %s  ETA %s  retries %llu  failed %llu  in flight "
-                "%llu",
-                j.name.c_str(), static_cast<unsigned long long>(ended),
-                static_cast<unsigned long long>(j.tasks.total), pct,
-                human_bytes(static_cast<double>(j.bytes)).c_str(), rate_text(j).c_str(),
-                human_duration(j.eta_ms).c_str(), static_cast<unsigned long long>(j.retries),
-                static_cast<unsigned long long>(j.tasks.failed),
-                static_cast<unsigned long long>(j.tasks.running));
+  double fraction =
+      j.tasks.total == 0 ? 1.0 : static_cast<double>(ended) / static_cast<double>(j.tasks.total);
+  std::string name = j.name;
+  if (style.name_width > 0) {
+    name = cut_to(name, style.name_width);
+    name.append(style.name_width - columns_of(name), ' ');
+  }
+  std::string line = name + "  ";
+  if (style.bar_width > 0)
+    line += bar(fraction, style.bar_width, style.unicode) + " ";
+  char numbers[160];
+  std::snprintf(numbers, sizeof(numbers), "%llu/%llu %5.1f%%",
+                static_cast<unsigned long long>(ended),
+                static_cast<unsigned long long>(j.tasks.total), 100.0 * fraction);
+  line += numbers;
+  if (j.bytes > 0)
+    line += "  " + human_bytes(static_cast<double>(j.bytes));
+  bool live = !is_finished(j.state) && j.state != job_state::paused;
+  if (live)
+    line += "  " + rate_text(j) + "  ETA " + human_duration(j.eta_ms);
+  if (j.retries > 0)
+    line += "  retries " + std::to_string(j.retries);
+  if (j.tasks.failed > 0)
+    line += "  failed " + std::to_string(j.tasks.failed);
+  if (!is_finished(j.state)) {
+    line += "  in flight " + std::to_string(j.tasks.running);
+    if (j.concurrency != 0)
+      line += "/" + std::to_string(j.concurrency);
+  }
+  if (!live)
+    line += "  [" + std::string(to_string(j.state)) + "]";
+  if (style.columns > 0 && columns_of(line) > style.columns)
+    line = cut_to(std::move(line), style.columns);
   return line;
 }
 

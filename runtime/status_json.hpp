@@ -27,9 +27,17 @@ std::string job_json(const job_status& j);
 /// A table, one line per job, for a terminal.
 std::string status_text(const store_status& s);
 
-/// One job's progress on one line: "NAME  done/total (pct)  bytes  rate  ETA  retries  failed
-/// in flight". The same numbers as status_text, for the progress display of `haul run`.
-std::string progress_line(const job_status& j);
+struct progress_style {
+  std::size_t name_width = 0; ///< The name is padded (or cut) to this many columns.
+  std::size_t bar_width = 24; ///< 0: no bar.
+  std::size_t columns = 0;    ///< The line is cut to this many columns; 0: not cut.
+  bool unicode = true;        ///< Block characters for the bar, else '#' and '.'.
+};
+
+/// One job's progress on one line for the progress display of `haul run`: "NAME [bar]
+/// done/total pct  bytes  rate  ETA  retries  failed  in flight", or its final state once it
+/// has ended. The same numbers as status_text.
+std::string progress_line(const job_status& j, const progress_style& style = {});
 
 /// "512 B", "1.5 KiB", "20.0 MiB", ...
 std::string human_bytes(double bytes);

@@ -38,8 +38,8 @@ if [ "${CI:-}" = "true" ] || [ "${HAUL_SANITIZE_RUN:-}" = "1" ]; then
   echo "== ASan + UBSan"
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHAUL_SANITIZE=ON -DHAUL_BUILD_BENCH=OFF
   # serve_test drives the sanitized haul binary, so the HTTP API runs under ASan too.
-  cmake --build build-asan -j"$jobs" --target unit_tests integration_tests haul serve_test
+  cmake --build build-asan -j"$jobs" --target unit_tests integration_tests haul serve_test cli_test
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -R 'unit_tests|integration_tests|serve_test'
+    ctest --test-dir build-asan --output-on-failure -R 'unit_tests|integration_tests|serve_test|cli_test'
 fi
 echo "== all tests passed"

@@ -21,7 +21,7 @@
 //     return {};
 //   };
 //   k.run = [](haul::task_context& ctx) { return resize(ctx.input()); };
-//   rt->register_kind(std::move(k));
+//   if (auto ok = rt->register_kind(std::move(k)); !ok) return fail(ok.error());
 
 #include <functional>
 #include <string>
@@ -63,8 +63,8 @@ struct job_kind {
   /// Optional: drops what an unfinished task keeps outside haul (a partial file, an open
   /// multipart upload) when its job is cancelled while the task is not running (waiting on a
   /// backoff, or in a job this process never started); a running task sees
-  /// cancel_requested() instead. Called once per task with a checkpoint, on a thread of its
-  /// own, before the stop hook. Best effort.
+  /// cancel_requested() instead. Called once per task with a checkpoint, one task after the
+  /// other on a background thread (one per cancel), before the stop hook. Best effort.
   std::function<void(const job_params&, const std::string& checkpoint)> discard;
   /// Optional: called once when the runtime stops, after its last task ended; an
   /// asynchronous kind stops its event loop here and drops the runs it still holds.

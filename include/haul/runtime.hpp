@@ -11,9 +11,10 @@
 //   opts.store = "/var/lib/app/haul";
 //   auto rt = haul::runtime::open(opts);
 //   if (!rt) return fail(rt.error());
-//   rt->register_kind("thumbnail", [](haul::task_context& ctx) {
+//   auto ok = rt->register_kind("thumbnail", [](haul::task_context& ctx) {
 //     return render(ctx.index()) ? haul::outcome::success() : haul::outcome::retry("busy");
 //   });
+//   if (!ok) return fail(ok.error());
 //   auto id = rt->submit({.name = "thumbs", .kind = "thumbnail", .tasks = 5000});
 //   auto done = rt->wait(*id);   // blocks until the job has finished
 //
@@ -49,7 +50,7 @@ struct runtime_options {
   std::chrono::milliseconds retention{86'400'000};   ///< Finished jobs older than this are deleted.
   std::chrono::milliseconds report_interval{60'000}; ///< The periodic report log line.
   std::chrono::milliseconds shutdown_grace{10'000};  ///< How long stop() waits for running tasks.
-  std::uint32_t scheduler_threads = 0;               ///< CAF scheduler threads; 0 = one per core.
+  std::uint32_t scheduler_threads = 0; ///< CAF scheduler threads; 0 = one per core, at least 2.
 };
 
 /// What the start-up recovery pass found, kept for the health report.
@@ -67,6 +68,19 @@ struct loop_report {
   /// How late the supervisor's once-a-second probe arrived: how long a message waits in its
   /// mailbox now. A few ms when healthy.
   std::int64_t lag_ms = 0;
+  std::int64_t last_probe_ms = 0; ///< Unix ms the latest probe arrived; 0 before any.
+  bool stopped = false;           ///< The supervisor quit: stop() was called, or the store failed.
+  bool store_failed = false;      ///< It quit on a store failure (the error log line says which).
+
+  /// The lag as of `now_ms`: a probe that is overdue counts as lag too, so a supervisor that
+  /// hangs or has quit shows a lag that grows instead of its last reading.
+  std::int64_t lag_at(std::int64_t now_ms) const {
+    constexpr std::int64_t probe_interval_ms = 1000;
+    if (last_probe_ms == 0)
+      return lag_ms;
+    auto overdue = now_ms - last_probe_ms - probe_interval_ms;
+    return overdue > lag_ms ? overdue : lag_ms;
+  }
 };
 
 class runtime {
@@ -130,7 +144,8 @@ class runtime {
   /// Undoes pause(): the job runs again with the parallelism it had before, else the
   /// runtime's. Resuming a job that is not paused changes nothing.
   expected<void> resume(std::string_view id);
-  /// Changes a job's parallelism while it runs; 0 pauses it (for this process only).
+  /// Changes a job's parallelism while it runs; 0 pauses it, as pause() does: the pause is
+  /// stored and outlasts a restart until resume().
   expected<void> set_parallelism(std::string_view id, std::uint32_t parallelism);
   /// Changes the runtime's parallelism; 0 pauses every job.
   void set_parallelism(std::uint32_t parallelism);

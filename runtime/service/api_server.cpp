@@ -298,11 +298,17 @@ class api_server::impl {
     }
     const auto& r = rt_.recovery();
     auto loop = rt_.loop();
-    bool lagging = loop.lag_ms > max_loop_lag_ms;
-    reply(res, lagging ? 503 : 200,
-          json{{"status", lagging ? "lagging" : "ok"},
+    auto lag = loop.lag_at(opt_.now_ms());
+    // A runtime that quit on a store failure runs nothing: say so rather than "ok", so that
+    // a health check restarts the process.
+    const char* status = loop.store_failed       ? "store_failed"
+                         : loop.stopped          ? "stopped"
+                         : lag > max_loop_lag_ms ? "lagging"
+                                                 : "ok";
+    reply(res, std::string_view(status) == "ok" ? 200 : 503,
+          json{{"status", status},
                {"store", rt_.options().store},
-               {"loop_lag_ms", loop.lag_ms},
+               {"loop_lag_ms", lag},
                {"last_turn_ms", loop.last_turn_ms > 0 ? json(loop.last_turn_ms) : json(nullptr)},
                {"recovery",
                 {{"generation", r.generation},

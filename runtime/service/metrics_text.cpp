@@ -101,8 +101,9 @@ std::string metrics_text(const std::vector<job_status>& jobs, const recovery_rep
     e.sample("haul_job_state", job_labels(j) + ",state=\"" + std::string(to_string(j.state)) + "\"",
              "1");
   e.family("haul_loop_lag_seconds", "gauge",
-           "How long a message waits in the supervisor's mailbox (its latest probe).");
-  e.sample("haul_loop_lag_seconds", "", number(static_cast<double>(loop.lag_ms) / 1000.0));
+           "How long a message waits in the supervisor's mailbox (its latest probe, or how "
+           "overdue the next one is).");
+  e.sample("haul_loop_lag_seconds", "", number(static_cast<double>(loop.lag_at(now_ms)) / 1000.0));
   e.family("haul_last_turn_age_seconds", "gauge",
            "Seconds since the supervisor's last turn (it turns only when there is work).");
   e.sample("haul_last_turn_age_seconds", "",

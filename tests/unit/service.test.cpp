@@ -10,12 +10,14 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
+#include "haul/runtime.hpp"
 #include "runtime/export/export_checkpoint.hpp"
 #include "runtime/job_file.hpp"
 #include "runtime/job_identity.hpp"
 #include "runtime/service/export_request.hpp"
 #include "runtime/service/export_status.hpp"
 #include "runtime/service/server_settings.hpp"
+#include "runtime/status_json.hpp"
 #include "tests/unit/temp_dir.hpp"
 #include "tests/unit/test_util.hpp"
 
@@ -293,3 +295,63 @@ BOOST_AUTO_TEST_CASE(the_rate_is_measured_over_a_sliding_window_of_polls) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+haul::job_status progress_of(haul::job_state state) {
+  haul::job_status j;
+  j.name = "site-cache";
+  j.state = state;
+  j.tasks.total = 400;
+  j.tasks.succeeded = 150;
+  j.tasks.failed = 50;
+  j.tasks.running = 8;
+  j.retries = 12;
+  j.bytes = 3 * 1024 * 1024;
+  j.tasks_per_second = 20;
+  j.bytes_per_second = 512 * 1024;
+  j.eta_ms = 10'000;
+  j.concurrency = 16;
+  return j;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_progress_line_has_the_bar_the_numbers_and_the_state) {
+  haul::progress_style style;
+  style.name_width = 12;
+  style.bar_width = 10;
+  style.unicode = false;
+  BOOST_TEST(haul::progress_line(progress_of(haul::job_state::running), style) ==
+             "site-cache    [#####.....] 200/400  50.0%  3.0 MiB  20/s 512.0 KiB/s  ETA 10s  "
+             "retries 12  failed 50  in flight 8/16");
+  BOOST_TEST(haul::progress_line(progress_of(haul::job_state::paused), style) ==
+             "site-cache    [#####.....] 200/400  50.0%  3.0 MiB  retries 12  failed 50  in "
+             "flight 8/16  [paused]");
+  auto done = progress_of(haul::job_state::completed_with_failures);
+  done.tasks.succeeded = 350;
+  BOOST_TEST(haul::progress_line(done, style) ==
+             "site-cache    [##########] 400/400 100.0%  3.0 MiB  retries 12  failed 50  "
+             "[completed_with_failures]");
+}
+
+BOOST_AUTO_TEST_CASE(a_progress_line_is_cut_to_the_terminal_and_its_bar_is_unicode) {
+  haul::progress_style style;
+  style.name_width = 4; // cuts the name
+  style.bar_width = 4;
+  style.columns = 30;
+  auto line = haul::progress_line(progress_of(haul::job_state::running), style);
+  // Two blocks of four: each block character is three bytes but one column.
+  BOOST_TEST(line == "site  [\u2588\u2588\u2591\u2591] 200/400  50.0%  3");
+  BOOST_TEST(line.size() == 30 + 4 * 2);
+}
+
+BOOST_AUTO_TEST_CASE(an_overdue_probe_counts_as_loop_lag) {
+  haul::loop_report loop;
+  loop.lag_ms = 5;
+  BOOST_TEST(loop.lag_at(123'456) == 5); // no probe yet
+  loop.last_probe_ms = 10'000;
+  BOOST_TEST(loop.lag_at(10'500) == 5);     // the next probe is not due yet
+  BOOST_TEST(loop.lag_at(11'003) == 5);     // 3 ms overdue: less than the last lag
+  BOOST_TEST(loop.lag_at(17'000) == 6'000); // a supervisor that hangs or quit
+}

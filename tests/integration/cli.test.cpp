@@ -1,0 +1,269 @@
+// The command line's contract on the real binary: every exit code that `haul --help` and
+// docs/operations.md promise, `haul status --watch`, and the JSON shapes of `status --json`
+// and `inspect --json`. Jobs are of the built-in noop kind, so each case takes a second or
+// less; the kinds' own behaviour is tested elsewhere.
+
+#define BOOST_TEST_MODULE haul_cli
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "../unit/temp_dir.hpp"
+#include "haul_process.hpp"
+
+using namespace haul::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+/// A job file with one noop job; `extra` are more keys of the job.
+std::string job_file(const temp_dir& dir, const std::string& name, const std::string& extra,
+                     const std::string& store = "store") {
+  auto path = dir.sub(name + ".toml");
+  std::ofstream(path) << "[runtime]\nstore = \"" << store
+                      << "\"\nparallelism = 4\nshutdown_grace = \"5s\"\n"
+                         "initial_backoff = \"10ms\"\n\n[[job]]\nname = \""
+                      << name << "\"\nkind = \"noop\"\n"
+                      << extra;
+  return path;
+}
+
+/// `haul status --json` of the store, parsed.
+json status_of(const std::string& store, const temp_dir& dir) {
+  auto log = dir.sub("status-" + std::to_string(std::rand()) + ".json");
+  BOOST_REQUIRE(run_haul({"status", "--store", store, "--json"}, log) == 0);
+  return json::parse(read_text(log));
+}
+
+/// Waits until a haul process runs the store and its first job has finished `done` tasks.
+void wait_running(const std::string& store, const temp_dir& dir, std::uint64_t done = 1) {
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    if (::access((store + "/CURRENT").c_str(), F_OK) == 0) {
+      auto st = status_of(store, dir);
+      if (st["store_in_use"] == true && !st["jobs"].empty() &&
+          st["jobs"][0]["tasks"]["succeeded"].get<std::uint64_t>() >= done)
+        return;
+    }
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "haul did not start");
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
+  return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_run_exits_0_3_or_4_by_how_its_jobs_ended) {
+  temp_dir dir;
+  auto ok_log = dir.sub("ok.log");
+  BOOST_TEST(run_haul({"run", job_file(dir, "fine", "tasks = 20\n")}, ok_log) == 0);
+  BOOST_TEST(read_text(ok_log).find(" succeeded succeeded=20 failed=0 total=20 retries=0\n") !=
+                 std::string::npos,
+             read_text(ok_log));
+
+  // Every fifth task fails for good: the job completes with failures, listed after the run.
+  auto partial_log = dir.sub("partial.log");
+  BOOST_TEST(run_haul({"run", job_file(dir, "partial", "tasks = 20\nfail_every = 5\n")},
+                      partial_log) == 3);
+  auto partial = read_text(partial_log);
+  BOOST_TEST(partial.find(" completed_with_failures succeeded=16 failed=4 total=20") !=
+                 std::string::npos,
+             partial);
+  BOOST_TEST(partial.find("  failed: task 5 (1 attempts): noop: task 5 fails by fail_every\n") !=
+                 std::string::npos,
+             partial);
+  BOOST_TEST(partial.find("'haul retry partial-") != std::string::npos, partial);
+
+  // Every task fails: the job failed.
+  auto failed_log = dir.sub("failed.log");
+  BOOST_TEST(
+      run_haul({"run", job_file(dir, "doomed", "tasks = 3\nfail_first = 9\nmax_attempts = 2\n")},
+               failed_log) == 4);
+  BOOST_TEST(read_text(failed_log).find(" failed succeeded=0 failed=3 total=3 retries=3") !=
+                 std::string::npos,
+             read_text(failed_log));
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_a_message) {
+  temp_dir dir;
+  auto log = dir.sub("usage.log");
+  BOOST_TEST(run_haul({"frobnicate"}, log) == 2);
+  BOOST_TEST(run_haul({"run"}, log) == 2); // FILE is required
+  BOOST_TEST(run_haul({"run", dir.sub("missing.toml")}, log) == 2);
+  BOOST_TEST(read_text(log).find("missing.toml") != std::string::npos, read_text(log));
+  BOOST_TEST(run_haul({"help", "nope"}, log) == 2);
+  BOOST_TEST(read_text(log).find("no subcommand 'nope'") != std::string::npos);
+  BOOST_TEST(run_haul({"status", "--store", dir.sub("nothing-here")}, log) == 2);
+  BOOST_TEST(read_text(log).find("no haul store at") != std::string::npos);
+
+  auto bad = job_file(dir, "bad", "tasks = 3\nsleep_ms = \"soon\"\n");
+  auto bad_log = dir.sub("bad.log");
+  BOOST_TEST(run_haul({"run", bad}, bad_log) == 2);
+  BOOST_TEST(run_haul({"validate", bad}, bad_log) == 2);
+  // Both name the place: the file, line 11 (sleep_ms), column 12 (its value).
+  BOOST_TEST(
+      read_text(bad_log).find(
+          bad + ":11:12: job bad: sleep_ms must be a non-negative integer, found 'soon'\n") !=
+          std::string::npos,
+      read_text(bad_log));
+  BOOST_TEST(
+      run_haul({"status", "--watch", "--interval", "fast", "--store", dir.path()}, bad_log) == 2);
+  BOOST_TEST(read_text(bad_log).find("--interval") != std::string::npos);
+
+  auto help_log = dir.sub("help.log");
+  BOOST_TEST(run_haul({"help", "status"}, help_log) == 0);
+  BOOST_TEST(read_text(help_log).find("--watch") != std::string::npos);
+  BOOST_TEST(run_haul({"--help"}, help_log) == 0);
+  BOOST_TEST(read_text(help_log).find("130/143") != std::string::npos); // the exit codes
+  auto version_log = dir.sub("version.log");
+  BOOST_TEST(run_haul({"--version"}, version_log) == 0);
+  BOOST_TEST(read_text(version_log).rfind("haul ", 0) == 0, read_text(version_log));
+}
+
+BOOST_AUTO_TEST_CASE(a_store_error_exits_1_and_a_busy_store_5) {
+  temp_dir dir;
+  { std::ofstream(dir.sub("plain-file")) << "not a directory"; }
+  auto log = dir.sub("error.log");
+  BOOST_TEST(run_haul({"run", job_file(dir, "one", "tasks = 1\n"), "--store",
+                       dir.sub("plain-file") + "/store"},
+                      log) == 1);
+  BOOST_TEST(read_text(log).find("Not a directory") != std::string::npos, read_text(log));
+
+  auto slow = job_file(dir, "slow", "tasks = 1000\nsleep_ms = 50\n");
+  auto run_log = dir.sub("slow.log");
+  pid_t pid = start_haul_with({"run", slow}, run_log);
+  wait_running(dir.sub("store"), dir);
+  auto busy_log = dir.sub("busy.log");
+  BOOST_TEST(run_haul({"run", slow}, busy_log) == 5);
+  BOOST_TEST(read_text(busy_log).find("store") != std::string::npos, read_text(busy_log));
+  ::kill(pid, SIGINT);
+  BOOST_TEST(wait_exit(pid) == 130, read_text(run_log));
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_stops_a_run_gracefully_with_143_and_the_next_run_resumes) {
+  temp_dir dir;
+  auto file = job_file(dir, "slow", "tasks = 200\nsleep_ms = 20\n");
+  auto log = dir.sub("run.log");
+  pid_t pid = start_haul_with({"run", file}, log);
+  wait_running(dir.sub("store"), dir, 10);
+  ::kill(pid, SIGTERM);
+  BOOST_TEST(wait_exit(pid) == 143, read_text(log));
+  auto st = status_of(dir.sub("store"), dir);
+  auto stopped_at = st["jobs"][0]["tasks"]["succeeded"].get<std::uint64_t>();
+  BOOST_TEST(stopped_at >= 10u);
+  BOOST_TEST(stopped_at < 200u);
+  BOOST_TEST(st["jobs"][0]["tasks"]["running"] == 0); // nobody runs the store now
+  BOOST_TEST(run_haul({"run", file}, log) == 0, read_text(log));
+  BOOST_TEST(status_of(dir.sub("store"), dir)["jobs"][0]["tasks"]["succeeded"] == 200);
+}
+
+BOOST_AUTO_TEST_CASE(status_watch_follows_a_run_until_a_signal) {
+  temp_dir dir;
+  auto file = job_file(dir, "slow", "tasks = 1000\nsleep_ms = 50\nparallelism = 2\n");
+  auto run_log = dir.sub("run.log");
+  pid_t run = start_haul_with({"run", file}, run_log);
+  wait_running(dir.sub("store"), dir);
+  auto watch_log = dir.sub("watch.log");
+  pid_t watch = start_haul_with(
+      {"status", "--store", dir.sub("store"), "--watch", "--json", "--interval", "100ms"},
+      watch_log);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (lines_of(read_text(watch_log)).size() < 4) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, read_text(watch_log));
+    std::this_thread::sleep_for(20ms);
+  }
+  ::kill(watch, SIGTERM);
+  BOOST_TEST(wait_exit(watch) == 143);
+  // One JSON document a line; the count of finished tasks never goes back.
+  std::uint64_t last = 0;
+  auto lines = lines_of(read_text(watch_log));
+  for (const auto& line : lines) {
+    auto doc = json::parse(line);
+    BOOST_TEST(doc["store_in_use"] == true);
+    auto done = doc["jobs"][0]["tasks"]["succeeded"].get<std::uint64_t>();
+    BOOST_TEST(done >= last);
+    last = done;
+  }
+  BOOST_TEST(last > json::parse(lines.front())["jobs"][0]["tasks"]["succeeded"].get<int>());
+  ::kill(run, SIGINT);
+  BOOST_TEST(wait_exit(run) == 130);
+}
+
+BOOST_AUTO_TEST_CASE(status_watch_exits_as_the_run_did_once_nothing_can_change) {
+  temp_dir dir;
+  auto log = dir.sub("run.log");
+  BOOST_REQUIRE(run_haul({"run", job_file(dir, "partial", "tasks = 10\nfail_every = 5\n")}, log) ==
+                3);
+  auto watch_log = dir.sub("watch.log");
+  BOOST_TEST(run_haul({"status", "--store", dir.sub("store"), "--watch"}, watch_log) == 3);
+  auto text = read_text(watch_log);
+  BOOST_TEST(text.find("no haul process runs it") != std::string::npos, text);
+  BOOST_TEST(text.find("completed_with_failures") != std::string::npos, text);
+  BOOST_TEST(text.find("\x1b[") == std::string::npos); // not a terminal: plain text
+}
+
+BOOST_AUTO_TEST_CASE(status_and_inspect_json_have_their_documented_shape) {
+  temp_dir dir;
+  auto log = dir.sub("run.log");
+  BOOST_REQUIRE(run_haul({"run", job_file(dir, "partial", "tasks = 10\nfail_every = 5\n")}, log) ==
+                3);
+  auto st = status_of(dir.sub("store"), dir);
+  std::set<std::string> top, job, tasks;
+  for (const auto& [k, v] : st.items())
+    top.insert(k);
+  for (const auto& [k, v] : st["jobs"][0].items())
+    job.insert(k);
+  for (const auto& [k, v] : st["jobs"][0]["tasks"].items())
+    tasks.insert(k);
+  BOOST_TEST((top == std::set<std::string>{"jobs", "store_in_use"}));
+  BOOST_TEST((job == std::set<std::string>{"id", "name", "kind", "state", "tasks", "retries",
+                                           "bytes", "parallelism", "concurrency",
+                                           "tasks_per_second", "bytes_per_second", "eta_ms",
+                                           "created_ms", "finished_ms", "last_error"}));
+  BOOST_TEST((tasks == std::set<std::string>{"total", "succeeded", "failed", "pending", "running",
+                                             "cancelled"}));
+  const auto& j = st["jobs"][0];
+  BOOST_TEST(j["state"] == "completed_with_failures");
+  BOOST_TEST(j["tasks"]["failed"] == 2);
+  BOOST_TEST(j["eta_ms"] == -1);
+  BOOST_TEST(j["finished_ms"].get<std::int64_t>() >= j["created_ms"].get<std::int64_t>());
+  BOOST_TEST(j["last_error"].get<std::string>().find("fails by fail_every") != std::string::npos);
+
+  auto inspect_log = dir.sub("inspect.json");
+  BOOST_REQUIRE(
+      run_haul({"inspect", "partial", "--store", dir.sub("store"), "--json"}, inspect_log) == 0);
+  auto in = json::parse(read_text(inspect_log));
+  BOOST_TEST(in["job"] == j);
+  BOOST_TEST(in["params"]["fail_every"] == "5");
+  BOOST_TEST(in["tasks"].is_array());
+  bool seen_dead = false;
+  for (const auto& t : in["tasks"]) {
+    BOOST_TEST(t.contains("index"));
+    BOOST_TEST(t.contains("state"));
+    if (t["index"] == 5) {
+      seen_dead = true;
+      BOOST_TEST(t["state"] == "dead", t.dump());
+    }
+  }
+  BOOST_TEST(seen_dead, in.dump());
+}
