@@ -61,6 +61,7 @@ class supervisor_actor final : public caf::event_based_actor {
     o.cancel_grace_ms = cfg_.options.shutdown_grace.count();
     o.seed = static_cast<std::uint64_t>(cfg_.now_ms()) ^ rec.report.generation;
     brain_ = std::make_unique<sched::scheduler>(o, rec.report.generation, source_);
+    brain_->set_tracing(log::enabled(log::level::debug));
     for (auto& j : rec.jobs) {
       ids_[j.record.id] = j.record.seq;
       brain_->add_job(std::move(j.record), j.waiting);
@@ -182,6 +183,8 @@ class supervisor_actor final : public caf::event_based_actor {
         return fatal(ok.error());
     }
     brain_->committed();
+    if (!r.events.empty())
+      log_task_steps(r.events);
     // Durable from here on: tell the recovery actor, then start the dispatched runs.
     if (!r.dispatches.empty() || !ended_.empty()) {
       watch_list w;
@@ -212,6 +215,50 @@ class supervisor_actor final : public caf::event_based_actor {
   std::int64_t timeout_of(std::uint32_t job) const {
     auto it = jobs_.find(job);
     return it == jobs_.end() ? cfg_.options.task_timeout.count() : it->second.timeout_ms;
+  }
+
+  /// The debug log's task events: enqueued (again), started with its start lag, completed
+  /// with its outcome. Logged after the commit, so a logged step is a stored one.
+  void log_task_steps(const std::vector<sched::task_event>& events) {
+    using step = sched::task_event::step;
+    for (const auto& e : events) {
+      auto it = jobs_.find(e.task.job);
+      std::string job = it != jobs_.end() ? it->second.ctx->id : std::to_string(e.task.job);
+      std::vector<log::field> f{log::str("job", std::move(job)), log::num("task", e.task.index),
+                                log::num("attempt", std::uint64_t{e.attempt})};
+      auto with = [&f](log::field extra) {
+        auto out = f;
+        out.push_back(std::move(extra));
+        return out;
+      };
+      switch (e.what) {
+      case step::started:
+        log::debug("task started",
+                   with(log::num("start_lag_ms",
+                                 static_cast<std::uint64_t>(std::max<std::int64_t>(0, e.ms)))));
+        break;
+      case step::succeeded:
+        log::debug("task completed", with(log::str("outcome", "succeeded")));
+        break;
+      case step::requeued:
+        if (e.attempt > 0) // else queued again from the dead letter by a retry
+          log::debug("task completed", with(log::str("outcome", "retry")));
+        f.pop_back(); // the attempt that ended: the completed line has it
+        f.push_back(
+            log::num("due_in_ms", static_cast<std::uint64_t>(std::max<std::int64_t>(0, e.ms))));
+        f.push_back(log::str("error", e.error));
+        log::debug("task enqueued", f);
+        break;
+      case step::dead:
+        f.push_back(log::str("outcome", "dead"));
+        f.push_back(log::str("error", e.error));
+        log::debug("task completed", f);
+        break;
+      case step::stopped:
+        log::debug("task completed", with(log::str("outcome", "cancelled")));
+        break;
+      }
+    }
   }
 
   void send_dispatches(const std::vector<sched::dispatch>& dispatches) {
@@ -352,6 +399,14 @@ class supervisor_actor final : public caf::event_based_actor {
     }
     const auto& c = brain_->counters();
     auto elapsed = std::max<std::int64_t>(1, cfg_.now_ms() - started_ms_);
+    // Start lag over the interval since the last report: mean and worst.
+    auto started = c.dispatched - reported_.dispatched;
+    double lag_mean = started == 0
+                          ? 0.0
+                          : static_cast<double>(c.start_lag_sum_ms - reported_.start_lag_sum_ms) /
+                                static_cast<double>(started);
+    auto lag_max = brain_->take_start_lag_max();
+    reported_ = c;
     double failure_rate = c.completed == 0 ? 0.0
                                            : static_cast<double>(c.completed - c.succeeded) /
                                                  static_cast<double>(c.completed);
@@ -361,6 +416,8 @@ class supervisor_actor final : public caf::event_based_actor {
                log::num("cancelled", c.cancelled),
                log::num("running", static_cast<std::uint64_t>(brain_->running())),
                log::num("backlog", brain_->backlog()), log::num("failure_rate", failure_rate),
+               log::num("started", started), log::num("start_lag_ms_mean", lag_mean),
+               log::num("start_lag_ms_max", lag_max),
                log::num("tasks_per_s",
                         static_cast<double>(c.completed) * 1000.0 / static_cast<double>(elapsed))});
   }
@@ -568,6 +625,7 @@ class supervisor_actor final : public caf::event_based_actor {
         j.inline_pool.push_back(spawn_inline_worker(system()));
     jobs_.emplace(seq, std::move(j));
     brain_->activate_job(seq, config, now);
+    log::debug("tasks enqueued", {log::str("job", id), log::num("tasks", st.tasks.pending)});
     if (st.tasks.succeeded + st.tasks.failed > 0)
       log::info("job resumed",
                 {log::str("job", id), log::num("succeeded", st.tasks.succeeded),
@@ -642,6 +700,7 @@ class supervisor_actor final : public caf::event_based_actor {
   std::optional<std::int64_t> wake_at_;
   std::uint64_t wake_stamp_ = 0;
   std::int64_t started_ms_ = 0;
+  sched::scheduler_counters reported_; ///< As of the last report: the interval's baseline.
 };
 
 } // namespace

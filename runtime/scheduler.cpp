@@ -128,6 +128,7 @@ void scheduler::finish_run(task_id task, job_entry& j, const running_entry& run,
     ++j.record.succeeded;
     j.record.bytes += c.bytes;
     batch_.mark_done(task.job, task.index);
+    trace(task, task_event::step::succeeded, run.attempt, 0);
     if (j.config.keep_final_checkpoint && !checkpoint.empty())
       batch_.put_task(task.job, task.index,
                       {storage::task_state::done, failures_before, 0, {}, std::move(checkpoint)});
@@ -138,17 +139,20 @@ void scheduler::finish_run(task_id task, job_entry& j, const running_entry& run,
   if (j.cancelling) {
     // A cancelled job's runs end as cancelled whatever they report; their state is moot.
     ++counters_.cancelled;
+    trace(task, task_event::step::stopped, run.attempt, 0, c.error);
     return;
   }
   if (c.kind == outcome_kind::cancelled) {
     // Asked to stop without the job being cancelled (shutdown, or a replaced run): not a
     // failure. Back to the queue, due at once, with its checkpoint.
+    trace(task, task_event::step::requeued, run.attempt, 0, c.error);
     requeue(task, j, failures_before, now_ms, c.error, std::move(checkpoint));
     return;
   }
   auto failures = run.attempt;
   j.record.last_error = c.error;
   if (c.kind == outcome_kind::permanent || failures >= j.config.retry.max_attempts) {
+    trace(task, task_event::step::dead, run.attempt, 0, c.error);
     bury(task, j, failures, c.error, std::move(checkpoint));
     return;
   }
@@ -156,6 +160,7 @@ void scheduler::finish_run(task_id task, job_entry& j, const running_entry& run,
   ++j.record.retries;
   auto delay = c.retry_after_ms >= 0 ? c.retry_after_ms
                                      : backoff_ms(j.config.retry, failures, draw_jitter());
+  trace(task, task_event::step::requeued, run.attempt, delay, c.error);
   requeue(task, j, failures, now_ms + delay, c.error, std::move(checkpoint));
 }
 
@@ -185,6 +190,7 @@ scheduler::retry_dead(std::uint32_t job,
     if (rec.state != storage::task_state::dead)
       continue;
     requeue({job, index}, j, 0, now_ms, rec.last_error, rec.checkpoint);
+    trace({job, index}, task_event::step::requeued, 0, 0, rec.last_error);
     ++n;
   }
   if (n == 0)
@@ -379,7 +385,7 @@ expected<turn_result> scheduler::turn(std::int64_t now_ms) {
         dispatch_waiting(j, now_ms, free, out);
       }
     }
-    dispatch_fresh(free, out);
+    dispatch_fresh(now_ms, free, out);
   }
   finish_jobs(now_ms, out);
 
@@ -398,6 +404,8 @@ expected<turn_result> scheduler::turn(std::int64_t now_ms) {
     if (j.cancelling && j.running > 0)
       consider(j.cancel_deadline_ms);
   out.wake_at_ms = wake;
+  out.events = std::move(events_);
+  events_.clear();
   out.batch = std::move(batch_);
   batch_ = storage::store_batch();
   return out;
@@ -467,6 +475,7 @@ void scheduler::dispatch_waiting(job_entry& j, std::int64_t now_ms, std::uint64_
     running_entry run{next_run_id_++, it->second.failures + 1, std::move(it->second.checkpoint),
                       true};
     out.dispatches.push_back({task, run.run_id, run.attempt, run.checkpoint});
+    count_start(task, run.attempt, now_ms - due_ms);
     running_.emplace(task, std::move(run));
     batch_.delete_due({seq, due_ms, index});
     entries.erase(it);
@@ -477,7 +486,7 @@ void scheduler::dispatch_waiting(job_entry& j, std::int64_t now_ms, std::uint64_
   }
 }
 
-void scheduler::dispatch_fresh(std::uint64_t& free, turn_result& out) {
+void scheduler::dispatch_fresh(std::int64_t now_ms, std::uint64_t& free, turn_result& out) {
   if (jobs_.empty() || free == 0)
     return;
   // Round-robin over jobs, a slice each, so one huge job cannot starve the others.
@@ -504,6 +513,8 @@ void scheduler::dispatch_fresh(std::uint64_t& free, turn_result& out) {
         auto run_id = next_run_id_++;
         out.dispatches.push_back({task, run_id, 1, {}});
         running_.emplace(task, running_entry{run_id, 1, {}, false});
+        // A fresh task has been due since its job started running in this process.
+        count_start(task, 1, now_ms - j.record.run_started_ms);
       }
       j.running += n;
       free -= n;

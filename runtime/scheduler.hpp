@@ -16,12 +16,14 @@
 // failure, a backoff, a checkpoint). Tasks waiting on a backoff live in the due queue,
 // which the brain pages in through a due_source, never holding more than a window of it.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "haul/expected.hpp"
@@ -83,12 +85,30 @@ struct stop_request {
   bool cancel = false; ///< The job was cancelled: the run may drop its partial work.
 };
 
+/// One step of one task, for the debug log; collected only while tracing is on.
+struct task_event {
+  enum class step : std::uint8_t {
+    started,   ///< Handed to a worker; `ms` is the start lag: how long it waited since due.
+    succeeded, ///< Ended well.
+    requeued,  ///< Failed (or was stopped) and waits again; `ms`: due in this many ms.
+    dead,      ///< Failed for good: in the dead letter.
+    stopped,   ///< Ended by its job's cancel.
+  };
+  task_id task;
+  step what = step::started;
+  std::uint32_t attempt = 0; ///< Of the run that started or ended; 0: requeued by a retry.
+  std::int64_t ms = 0;
+  std::string error;
+};
+
 struct turn_result {
   storage::store_batch batch;       ///< Commit first...
   std::vector<dispatch> dispatches; ///< ...then send these.
   std::vector<stop_request> stops;
   std::vector<std::uint32_t> finished_jobs; ///< Jobs that reached a finished state this turn.
   std::optional<std::int64_t> wake_at_ms;   ///< Ask for a turn at this time at the latest.
+  /// With tracing on: every task step since the last turn (completions included).
+  std::vector<task_event> events;
 };
 
 /// Where the brain pages a job's due queue in from: the store, or a test's own table.
@@ -110,6 +130,11 @@ struct scheduler_counters {
   std::uint64_t cancelled = 0;
   std::uint64_t stale = 0; ///< Completions ignored as stale (old generation or run).
   std::uint64_t dispatched = 0;
+  /// Start lag: how long dispatched tasks waited since they were due (a fresh task since its
+  /// job started running here, so a backlog shows too). Sum over every dispatch, and the
+  /// largest since the last take_start_lag_max().
+  std::uint64_t start_lag_sum_ms = 0;
+  std::uint64_t start_lag_max_ms = 0;
 };
 
 class scheduler {
@@ -189,6 +214,11 @@ class scheduler {
   /// True when no unfinished job has anything left to do.
   bool all_finished() const;
   const scheduler_counters& counters() const { return counters_; }
+  /// Collects a task_event per step into turn_result::events (for the debug log); off by
+  /// default, since a busy runtime takes hundreds of thousands of steps a second.
+  void set_tracing(bool on) { tracing_ = on; }
+  /// The largest start lag since the last call (for a periodic report), reset to 0.
+  std::uint64_t take_start_lag_max() { return std::exchange(counters_.start_lag_max_ms, 0); }
   std::size_t due_in_memory() const;
 
  private:
@@ -242,7 +272,18 @@ class scheduler {
   void shrink_to_window(due_window& d);
   expected<void> page_in(job_entry& j);
   void dispatch_waiting(job_entry& j, std::int64_t now_ms, std::uint64_t& free, turn_result& out);
-  void dispatch_fresh(std::uint64_t& free, turn_result& out);
+  void dispatch_fresh(std::int64_t now_ms, std::uint64_t& free, turn_result& out);
+  void count_start(task_id task, std::uint32_t attempt, std::int64_t lag_ms) {
+    auto lag = static_cast<std::uint64_t>(lag_ms > 0 ? lag_ms : 0);
+    counters_.start_lag_sum_ms += lag;
+    counters_.start_lag_max_ms = std::max(counters_.start_lag_max_ms, lag);
+    trace(task, task_event::step::started, attempt, lag_ms);
+  }
+  void trace(task_id task, task_event::step what, std::uint32_t attempt, std::int64_t ms,
+             const std::string& error = {}) {
+    if (tracing_)
+      events_.push_back({task, what, attempt, ms, error});
+  }
   void expire_cancelled_runs(std::int64_t now_ms);
   void finish_jobs(std::int64_t now_ms, turn_result& out);
   double draw_jitter();
@@ -259,6 +300,8 @@ class scheduler {
   std::optional<std::int64_t> shutdown_deadline_ms_;
   bool shutdown_stops_sent_ = false;
   scheduler_counters counters_;
+  bool tracing_ = false;
+  std::vector<task_event> events_;
 };
 
 } // namespace haul::sched

@@ -187,6 +187,50 @@ BOOST_AUTO_TEST_CASE(the_turn_asks_to_wake_when_the_next_retry_is_due) {
   BOOST_TEST(*r.wake_at_ms == h.stored_task(job, 0)->due_ms);
 }
 
+BOOST_AUTO_TEST_CASE(start_lag_is_the_wait_since_a_task_was_due_and_steps_are_traced) {
+  scheduler_harness h(with_parallelism(1));
+  h.sched.set_tracing(true);
+  h.add_job(2, job_with(1), 1'000); // the job starts running at t=1000
+  auto first = h.turn(1'000);
+  BOOST_TEST_REQUIRE(first.events.size() == 1u);
+  BOOST_TEST((first.events[0].what == task_event::step::started));
+  BOOST_TEST(first.events[0].ms == 0);
+  // Task 0 asks to be retried 50 ms later; task 1 waits for the only slot until t=1030.
+  auto c = scheduler_harness::report(first.dispatches[0], outcome_kind::retryable);
+  c.retry_after_ms = 50;
+  c.error = "busy";
+  h.sched.on_completion(c, 1'010);
+  auto second = h.turn(1'030);
+  BOOST_TEST_REQUIRE(second.events.size() == 2u);
+  BOOST_TEST((second.events[0].what == task_event::step::requeued));
+  BOOST_TEST(second.events[0].ms == 50); // due in
+  BOOST_TEST(second.events[0].attempt == 1u);
+  BOOST_TEST(second.events[0].error == "busy");
+  BOOST_TEST((second.events[1].what == task_event::step::started));
+  BOOST_TEST(second.events[1].task.index == 1u);
+  BOOST_TEST(second.events[1].ms == 30); // fresh: due since the job started
+  h.complete(second.dispatches[0], outcome_kind::ok, 1'100);
+  // Task 0 was due at 1060 and starts at 1100: 40 ms late.
+  auto third = h.turn(1'100);
+  BOOST_TEST_REQUIRE(third.events.size() == 2u);
+  BOOST_TEST((third.events[0].what == task_event::step::succeeded));
+  BOOST_TEST((third.events[1].what == task_event::step::started));
+  BOOST_TEST(third.events[1].ms == 40);
+  BOOST_TEST(third.events[1].attempt == 2u);
+  const auto& counters = h.sched.counters();
+  BOOST_TEST(counters.start_lag_sum_ms == 70u);
+  BOOST_TEST(h.sched.take_start_lag_max() == 40u);
+  BOOST_TEST(h.sched.take_start_lag_max() == 0u); // reset by the take
+}
+
+BOOST_AUTO_TEST_CASE(without_tracing_no_steps_are_collected) {
+  scheduler_harness h(with_parallelism(2));
+  h.add_job(2);
+  auto r = h.turn(0);
+  BOOST_TEST(r.dispatches.size() == 2u);
+  BOOST_TEST(r.events.empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_saturated_runtime_does_not_ask_to_wake_for_retries_it_cannot_start) {
   // With every slot taken only a completion can free one, and a completion brings a turn of
   // its own: waking before that would spin once a millisecond for nothing.
