@@ -71,6 +71,31 @@ void progress_display::stop() {
   draw();
 }
 
+std::optional<partial_progress> progress_display::partial_of(const job_status& j) {
+  if (j.kind != "export" || is_finished(j.state) || j.tasks.total != 1)
+    return std::nullopt;
+  auto text = rt_.task_checkpoint(j.id, 0);
+  auto cp = text ? exporter::decode_checkpoint(*text) : std::nullopt;
+  partial_progress p;
+  if (!cp) {
+    p.detail = "starting";
+    return p;
+  }
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  p.bytes = cp->bytes();
+  p.bytes_per_second = export_rates_.observe(j.id, p.bytes, now_ms);
+  // Whole tables are the unit the dump knows in advance; a large table moves the bar late.
+  p.fraction = cp->tables == 0
+                   ? 0.0
+                   : static_cast<double>(cp->tables_done) / static_cast<double>(cp->tables);
+  p.detail = "tables " + std::to_string(cp->tables_done) + "/" + std::to_string(cp->tables) +
+             "  rows " + std::to_string(cp->position.rows) + "  parts " +
+             std::to_string(cp->parts.size());
+  return p;
+}
+
 void progress_display::draw() {
   std::string out;
   // Back to the first line of the previous drawing, then overwrite line by line.
@@ -95,7 +120,8 @@ void progress_display::draw() {
     style.bar_width = style.columns < 70 ? 0 : 12;
   std::size_t lines = 0;
   for (const auto& j : jobs) {
-    out += "\x1b[2K" + progress_line(j, style) + "\n";
+    auto partial = partial_of(j);
+    out += "\x1b[2K" + progress_line(j, style, partial ? &*partial : nullptr) + "\n";
     ++lines;
   }
   if (lines == 0)

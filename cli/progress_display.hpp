@@ -6,11 +6,14 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "haul/runtime.hpp"
+#include "runtime/service/export_status.hpp"
+#include "runtime/status_json.hpp"
 
 namespace haul::cli {
 
@@ -27,11 +30,14 @@ class progress_display {
 
  private:
   void draw();
+  /// An export's progress inside its one task, from its checkpoint; nullopt for other kinds.
+  std::optional<partial_progress> partial_of(const job_status& j);
 
   runtime& rt_;
   std::vector<std::string> ids_;
   std::size_t drawn_lines_ = 0;
   bool unicode_;
+  service::rate_meter export_rates_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

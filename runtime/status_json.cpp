@@ -1,5 +1,6 @@
 #include "runtime/status_json.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -114,7 +115,7 @@ std::string human_bytes(double bytes) {
 std::string human_duration(std::int64_t ms) {
   if (ms < 0)
     return "-";
-  auto s = ms / 1000;
+  auto s = (ms + 500) / 1000; // nearest: an ETA of 0.9 s is "1s", not "0s"
   char out[32];
   if (s < 60)
     std::snprintf(out, sizeof(out), "%llds", static_cast<long long>(s));
@@ -178,10 +179,13 @@ std::string bar(double fraction, std::size_t width, bool unicode) {
 
 } // namespace
 
-std::string progress_line(const job_status& j, const progress_style& style) {
+std::string progress_line(const job_status& j, const progress_style& style,
+                          const partial_progress* partial) {
   auto ended = j.tasks.succeeded + j.tasks.failed;
   double fraction =
       j.tasks.total == 0 ? 1.0 : static_cast<double>(ended) / static_cast<double>(j.tasks.total);
+  if (partial)
+    fraction = std::clamp(partial->fraction, 0.0, 1.0);
   std::string name = j.name;
   if (style.name_width > 0) {
     name = cut_to(name, style.name_width);
@@ -195,11 +199,18 @@ std::string progress_line(const job_status& j, const progress_style& style) {
                 static_cast<unsigned long long>(ended),
                 static_cast<unsigned long long>(j.tasks.total), 100.0 * fraction);
   line += numbers;
-  if (j.bytes > 0)
-    line += "  " + human_bytes(static_cast<double>(j.bytes));
+  auto bytes = partial ? std::max(partial->bytes, j.bytes) : j.bytes;
+  if (bytes > 0)
+    line += "  " + human_bytes(static_cast<double>(bytes));
   bool live = !is_finished(j.state) && j.state != job_state::paused;
-  if (live)
+  if (live && partial) {
+    if (partial->bytes_per_second > 0)
+      line += "  " + human_bytes(partial->bytes_per_second) + "/s";
+    if (!partial->detail.empty())
+      line += "  " + partial->detail;
+  } else if (live) {
     line += "  " + rate_text(j) + "  ETA " + human_duration(j.eta_ms);
+  }
   if (j.retries > 0)
     line += "  retries " + std::to_string(j.retries);
   if (j.tasks.failed > 0)

@@ -34,10 +34,21 @@ struct progress_style {
   bool unicode = true;        ///< Block characters for the bar, else '#' and '.'.
 };
 
+/// Progress inside a job's running tasks, for kinds whose tasks are few and long (an
+/// export's one task): what its checkpoint says has been done so far.
+struct partial_progress {
+  double fraction = 0;         ///< Of the whole job, 0..1.
+  std::uint64_t bytes = 0;     ///< Moved so far, finished tasks included.
+  double bytes_per_second = 0; ///< Measured by the caller over its recent samples.
+  std::string detail;          ///< Shown after the numbers: "tables 3/12  rows 120000".
+};
+
 /// One job's progress on one line for the progress display of `haul run`: "NAME [bar]
 /// done/total pct  bytes  rate  ETA  retries  failed  in flight", or its final state once it
-/// has ended. The same numbers as status_text.
-std::string progress_line(const job_status& j, const progress_style& style = {});
+/// has ended. The same numbers as status_text; `partial` (when given) replaces the bar's
+/// fraction, the bytes and the rate.
+std::string progress_line(const job_status& j, const progress_style& style = {},
+                          const partial_progress* partial = nullptr);
 
 /// "512 B", "1.5 KiB", "20.0 MiB", ...
 std::string human_bytes(double bytes);

@@ -8,7 +8,7 @@ packages=(
   libcaf-dev librocksdb-dev libspdlog-dev libboost-test-dev
   libcurl4-openssl-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libcpp-httplib-dev libsqlite3-dev libssl-dev zlib1g-dev libzstd-dev
-  sqlite3 clang-format
+  sqlite3 zstd clang-format
   # The upload tests' own servers (scripts/test-servers): Debian's nginx has the WebDAV
   # module built in. Each test starts a private instance on a free port, so the system
   # service that the package may start on port 80 is never used.

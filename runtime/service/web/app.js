@@ -103,6 +103,8 @@ function render(job) {
   }
   text(el, ".inflight", inflight);
   text(el, ".last-error", job.last_error ? `last error: ${job.last_error}` : "");
+  if (job.kind === "export" && live) refreshExport(job.id);
+  else text(el, ".detail", "");
 
   const show = { pause: live && job.state !== "paused", resume: job.state === "paused",
                  cancel: live, retry: t.failed > 0 };
@@ -117,6 +119,24 @@ function render(job) {
     refreshErrors(job.id);
   }
   return el;
+}
+
+// An export is one long task: its progress inside that task comes from GET /exports/{id},
+// which reads the task's checkpoint (advanced once per part written).
+async function refreshExport(id) {
+  const { status, body } = await api("GET", `/exports/${encodeURIComponent(id)}`);
+  const card = cards.get(id);
+  if (status !== 200 || !body || !card) return;
+  const el = card.el;
+  const parts = [];
+  if (body.tables.total !== null) parts.push(`tables ${body.tables.done}/${body.tables.total}`);
+  parts.push(`${body.rows.toLocaleString()} rows`);
+  if (body.bytes) parts.push(bytes(body.bytes));
+  if (body.bytes_per_second > 0) parts.push(`${bytes(body.bytes_per_second)}/s`);
+  text(el, ".detail", parts.join(" · "));
+  if (body.tables.total) {
+    el.querySelector(".bar .done").style.width = `${(100 * body.tables.done) / body.tables.total}%`;
+  }
 }
 
 // The dead letter is fetched only while its list is open: when opened, and when the count of
