@@ -10,6 +10,7 @@
 
 #include "runtime/duration.hpp"
 #include "runtime/job_identity.hpp"
+#include "runtime/param_values.hpp"
 #include "runtime/retry_policy.hpp"
 
 namespace haul {
@@ -151,18 +152,7 @@ class table_reader {
     }
   }
 
-  std::string suggest(std::string_view key) const {
-    std::string best;
-    std::size_t best_d = 3;
-    for (auto cand : seen_) {
-      auto d = distance(key, cand);
-      if (d < best_d) {
-        best_d = d;
-        best = cand;
-      }
-    }
-    return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
-  }
+  std::string suggest(std::string_view key) const { return did_you_mean(key, seen_); }
 
   const std::string& where() const { return where_; }
 
@@ -171,19 +161,6 @@ class table_reader {
 
   void expected_type(const toml::node& n, std::string_view key, const char* want) {
     p_.add(n.source(), where_ + key_text(key) + ": expected " + want + ", found " + type_name(n));
-  }
-
-  static std::size_t distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j)
-      prev[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      cur[0] = i;
-      for (std::size_t j = 1; j <= b.size(); ++j)
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-      std::swap(prev, cur);
-    }
-    return prev[b.size()];
   }
 
   const toml::table& t_;

@@ -36,8 +36,18 @@ std::vector<std::string> check_job_kinds(const job_file& file, const kind_regist
                     "' (built in: export, noop, upload)");
       continue;
     }
-    if (auto why = kind->validate(spec.params); !why.empty())
-      out.push_back(at(place_for(places, why)) + "job " + spec.name + ": " + why);
+    // One problem a line: each at the key it names.
+    auto why = kind->validate(spec.params);
+    std::size_t start = 0;
+    while (start < why.size()) {
+      auto end = why.find('\n', start);
+      if (end == std::string::npos)
+        end = why.size();
+      auto problem = why.substr(start, end - start);
+      if (!problem.empty())
+        out.push_back(at(place_for(places, problem)) + "job " + spec.name + ": " + problem);
+      start = end + 1;
+    }
   }
   return out;
 }

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <unordered_map>
 
+#include "runtime/param_values.hpp"
+
 namespace haul {
 
 namespace {
@@ -70,16 +72,22 @@ outcome run_noop(task_context& ctx) {
 }
 
 std::string validate_noop(const job_params& p) {
+  problem_list problems;
   for (const auto& [key, value] : p) {
     if (key == "witness")
       continue;
-    if (key != "sleep_ms" && key != "fail_first" && key != "fail_every")
-      return "unknown key '" + key +
-             "' for kind noop (expected sleep_ms, fail_first, fail_every, witness)";
+    if (key != "sleep_ms" && key != "fail_first" && key != "fail_every") {
+      problems.add("unknown key '" + key + "'" +
+                   did_you_mean(key, {"sleep_ms", "fail_first", "fail_every", "witness"}) +
+                   " for kind noop (expected sleep_ms, fail_first, fail_every, witness)");
+      continue;
+    }
     if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
         value.size() > 18)
-      return key + " must be a non-negative integer, found '" + value + "'";
+      problems.add(key + ": expected a non-negative integer, found '" + value + "'");
   }
+  if (!problems.empty())
+    return problems.to_error().message;
   return {};
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/param_values.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "runtime/duration.hpp"
@@ -88,6 +89,48 @@ bool split_url(std::string_view url, std::string& scheme, std::string& host, std
   host = std::string(after.substr(0, slash));
   rest = slash == std::string_view::npos ? std::string() : std::string(after.substr(slash + 1));
   return !host.empty() && host.find_first_of(" @?#") == std::string::npos;
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+} // namespace
+
+std::string nearest_key(std::string_view key, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  std::size_t best_d = 3;
+  for (auto cand : candidates) {
+    auto d = edit_distance(key, cand);
+    if (d < best_d) {
+      best_d = d;
+      best = cand;
+    }
+  }
+  return std::string(best);
+}
+
+std::string did_you_mean(std::string_view key, const std::vector<std::string_view>& candidates) {
+  auto best = nearest_key(key, candidates);
+  return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
+}
+
+error problem_list::to_error() const {
+  std::string text;
+  for (const auto& m : messages_)
+    text += (text.empty() ? "" : "\n") + m;
+  return error{errc::invalid_argument, std::move(text)};
 }
 
 } // namespace haul

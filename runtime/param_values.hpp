@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "haul/expected.hpp"
 #include "haul/task.hpp"
@@ -26,6 +27,34 @@ expected<std::uint32_t> param_count(const job_params& p, const std::string& key,
 expected<std::string> param_choice(const job_params& p, const std::string& key,
                                    std::string fallback,
                                    std::initializer_list<std::string_view> choices);
+
+/// A params parser's problems, collected so that validation reports every problem of a job
+/// rather than the first: each check records its error and the parser goes on.
+class problem_list {
+ public:
+  void add(std::string message) { messages_.push_back(std::move(message)); }
+  void add(const error& e) { messages_.push_back(e.message); }
+  /// Records the error of `e`, if any; true when `e` holds a value.
+  template <class T>
+  bool ok(const expected<T>& e) {
+    if (e)
+      return true;
+    add(e.error());
+    return false;
+  }
+  bool empty() const { return messages_.empty(); }
+  /// invalid_argument with one problem a line, in the order they were found.
+  error to_error() const;
+
+ private:
+  std::vector<std::string> messages_;
+};
+
+/// Of `candidates`, the one closest to `key` by edit distance when it is a likely typo (at
+/// most two edits away); empty when none is.
+std::string nearest_key(std::string_view key, const std::vector<std::string_view>& candidates);
+/// " (did you mean 'KEY'?)" for nearest_key's answer; empty when there is none.
+std::string did_you_mean(std::string_view key, const std::vector<std::string_view>& candidates);
 
 /// True when the environment variable is set and not empty.
 bool env_set(const std::string& name);

@@ -48,7 +48,8 @@ struct job_kind {
   /// Exactly one of run and start.
   task_function run;
   async_task_function start;
-  /// Empty when the params are valid; else what is wrong, naming the key.
+  /// Empty when the params are valid; else what is wrong, one problem a line, each starting
+  /// with the key it is about ("part_size: ..."), so `haul validate` can point at it.
   std::function<std::string(const job_params&)> validate;
   /// Optional: streams the job's inputs (which also sets its number of tasks).
   list_function list;

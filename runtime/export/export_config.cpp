@@ -80,53 +80,56 @@ expected<void> parse_target(const job_params& p, export_config& c) {
 
 expected<export_config> parse_export_config(const job_params& p) {
   export_config c;
+  problem_list problems;
   for (const auto& [k, v] : p)
     if (plain_keys.count(k) == 0 && !upload::is_s3_key(k))
-      return make_error(errc::invalid_argument,
-                        "unknown key '" + k +
-                            "' for kind export (expected source, target, compression, "
-                            "compression_level, part_size, part_attempts, "
-                            "connect_timeout, stall_timeout, transfer_timeout and [job.s3] keys)");
+      problems.add("unknown key '" + k + "'" +
+                   did_you_mean(k, {plain_keys.begin(), plain_keys.end()}) +
+                   " for kind export (expected source, target, compression, "
+                   "compression_level, part_size, part_attempts, "
+                   "connect_timeout, stall_timeout, transfer_timeout and [job.s3] keys)");
   auto src = p.find("source");
   if (src == p.end() || src->second.empty())
-    return make_error(errc::invalid_argument, "source: missing: the SQLite database to export");
-  c.source = src->second;
-  if (auto ok = parse_target(p, c); !ok)
-    return ok.error();
+    problems.add("source: missing: the SQLite database to export");
+  else
+    c.source = src->second;
+  problems.ok(parse_target(p, c));
   auto codec = param_choice(p, "compression", "none", {"none", "gzip", "zstd"});
-  if (!codec)
-    return codec.error();
-  c.codec = *codec == "gzip"   ? compression::gzip
-            : *codec == "zstd" ? compression::zstd
-                               : compression::none;
   auto level = param_count(p, "compression_level", 0, 1, 22);
-  if (!level)
-    return level.error();
-  if (*level != 0 && c.codec == compression::none)
-    return bad("compression_level", "needs compression = \"gzip\" or \"zstd\"");
-  c.level = static_cast<int>(*level);
-  if (auto e = make_part_encoder(c.codec, c.level); !e)
-    return e.error();
+  if (problems.ok(codec))
+    c.codec = *codec == "gzip"   ? compression::gzip
+              : *codec == "zstd" ? compression::zstd
+                                 : compression::none;
+  if (problems.ok(level) && codec) {
+    c.level = static_cast<int>(*level);
+    if (*level != 0 && c.codec == compression::none)
+      problems.add(bad("compression_level", "needs compression = \"gzip\" or \"zstd\""));
+    else if (auto e = make_part_encoder(c.codec, c.level); !e)
+      problems.add(e.error());
+  }
   auto part = param_size(p, "part_size", c.part_size);
-  if (!part)
-    return part.error();
-  if (*part < min_part_size || *part > max_part_size)
-    return bad("part_size",
-               "expected 5MiB to 5GiB (S3's part sizes), found '" + p.at("part_size") + "'");
-  c.part_size = *part;
+  if (problems.ok(part)) {
+    if (*part < min_part_size || *part > max_part_size)
+      problems.add(bad("part_size", "expected 5MiB to 5GiB (S3's part sizes), found '" +
+                                        p.at("part_size") + "'"));
+    c.part_size = *part;
+  }
   auto attempts = param_count(p, "part_attempts", c.part_attempts, 1, 100);
-  if (!attempts)
-    return attempts.error();
-  c.part_attempts = *attempts;
+  if (problems.ok(attempts))
+    c.part_attempts = *attempts;
   auto connect = param_duration(p, "connect_timeout", c.upload.timeouts.connect);
   auto stall = param_duration(p, "stall_timeout", c.upload.timeouts.stall);
   auto total = param_duration(p, "transfer_timeout", c.upload.timeouts.total);
-  for (auto* d : {&connect, &stall, &total})
-    if (!*d)
-      return d->error();
-  c.upload.timeouts = {*connect, *total, *stall};
-  if (c.upload.timeouts.connect.count() <= 0)
-    return bad("connect_timeout", "must be positive");
+  bool timeouts = problems.ok(connect);
+  timeouts = problems.ok(stall) && timeouts;
+  timeouts = problems.ok(total) && timeouts;
+  if (timeouts) {
+    c.upload.timeouts = {*connect, *total, *stall};
+    if (c.upload.timeouts.connect.count() <= 0)
+      problems.add(bad("connect_timeout", "must be positive"));
+  }
+  if (!problems.empty())
+    return problems.to_error();
   return c;
 }
 

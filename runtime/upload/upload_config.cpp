@@ -114,38 +114,40 @@ expected<void> parse_s3_settings(const job_params& p, s3_settings& s3) {
 
 expected<upload_config> parse_upload_config(const job_params& p) {
   upload_config c;
+  problem_list problems;
   for (const auto& [k, v] : p) {
     if (plain_keys.count(k) != 0 || s3_keys.count(k) != 0)
       continue;
     if (k.starts_with("headers.")) {
       auto name = k.substr(8);
       if (!valid_header_name(name))
-        return make_error(errc::invalid_argument, k + ": not a valid header name");
-      if (v.find_first_of("\r\n") != std::string::npos)
-        return make_error(errc::invalid_argument, k + ": a header value must be one line");
-      c.headers.emplace_back(name, v);
+        problems.add(k + ": not a valid header name");
+      else if (v.find_first_of("\r\n") != std::string::npos)
+        problems.add(k + ": a header value must be one line");
+      else
+        c.headers.emplace_back(name, v);
       continue;
     }
-    return make_error(errc::invalid_argument,
-                      "unknown key '" + k +
-                          "' for kind upload (expected source or manifest, target, "
-                          "multipart_threshold, part_size, part_concurrency, part_attempts, "
-                          "connect_timeout, stall_timeout, transfer_timeout, content_type, "
-                          "skip_existing, bearer_token_env, [job.s3] and [job.headers] keys)");
+    std::vector<std::string_view> known(plain_keys.begin(), plain_keys.end());
+    known.insert(known.end(), s3_keys.begin(), s3_keys.end());
+    problems.add("unknown key '" + k + "'" + did_you_mean(k, known) +
+                 " for kind upload (expected source or manifest, target, "
+                 "multipart_threshold, part_size, part_concurrency, part_attempts, "
+                 "connect_timeout, stall_timeout, transfer_timeout, content_type, "
+                 "skip_existing, bearer_token_env, [job.s3] and [job.headers] keys)");
   }
   auto src = p.find("source");
   auto man = p.find("manifest");
-  if ((src == p.end()) == (man == p.end()))
-    return make_error(errc::invalid_argument,
-                      "source, manifest: set exactly one (a directory, or a JSONL manifest)");
-  c.source =
-      src != p.end() ? upload_config::source_type::directory : upload_config::source_type::manifest;
-  c.source_path = src != p.end() ? src->second : man->second;
-  if (c.source_path.empty())
-    return make_error(errc::invalid_argument,
-                      std::string(src != p.end() ? "source" : "manifest") + ": empty path");
-  if (auto ok = parse_target(p, c); !ok)
-    return ok.error();
+  if ((src == p.end()) == (man == p.end())) {
+    problems.add("source, manifest: set exactly one (a directory, or a JSONL manifest)");
+  } else {
+    c.source = src != p.end() ? upload_config::source_type::directory
+                              : upload_config::source_type::manifest;
+    c.source_path = src != p.end() ? src->second : man->second;
+    if (c.source_path.empty())
+      problems.add(std::string(src != p.end() ? "source" : "manifest") + ": empty path");
+  }
+  problems.ok(parse_target(p, c));
   auto threshold = param_size(p, "multipart_threshold", c.multipart_threshold);
   auto part = param_size(p, "part_size", c.part_size);
   auto parts = param_count(p, "part_concurrency", c.part_concurrency, 1, 64);
@@ -154,42 +156,41 @@ expected<upload_config> parse_upload_config(const job_params& p) {
   auto stall = param_duration(p, "stall_timeout", c.timeouts.stall);
   auto total = param_duration(p, "transfer_timeout", c.timeouts.total);
   auto skip = param_flag(p, "skip_existing", false);
-  for (auto* e : {&threshold, &part})
-    if (!*e)
-      return e->error();
-  for (auto* e : {&parts, &attempts})
-    if (!*e)
-      return e->error();
-  for (auto* e : {&connect, &stall, &total})
-    if (!*e)
-      return e->error();
-  if (!skip)
-    return skip.error();
-  c.multipart_threshold = *threshold;
-  c.part_size = *part;
-  c.part_concurrency = *parts;
-  c.part_attempts = *attempts;
-  c.timeouts = {*connect, *total, *stall};
-  c.skip_existing = *skip;
-  if (c.part_size < min_part_size)
-    return make_error(errc::invalid_argument,
-                      "part_size: at least 5MiB (S3's smallest part), found " + p.at("part_size"));
-  if (c.multipart_threshold < min_part_size)
-    return make_error(errc::invalid_argument,
-                      "multipart_threshold: at least 5MiB (S3's smallest part)");
-  if (c.timeouts.connect.count() <= 0)
-    return make_error(errc::invalid_argument, "connect_timeout: must be positive");
+  if (problems.ok(threshold)) {
+    c.multipart_threshold = *threshold;
+    if (c.multipart_threshold < min_part_size)
+      problems.add("multipart_threshold: at least 5MiB (S3's smallest part)");
+  }
+  if (problems.ok(part)) {
+    c.part_size = *part;
+    if (c.part_size < min_part_size)
+      problems.add("part_size: at least 5MiB (S3's smallest part), found " + p.at("part_size"));
+  }
+  if (problems.ok(parts))
+    c.part_concurrency = *parts;
+  if (problems.ok(attempts))
+    c.part_attempts = *attempts;
+  bool timeouts = problems.ok(connect);
+  timeouts = problems.ok(stall) && timeouts;
+  timeouts = problems.ok(total) && timeouts;
+  if (timeouts) {
+    c.timeouts = {*connect, *total, *stall};
+    if (c.timeouts.connect.count() <= 0)
+      problems.add("connect_timeout: must be positive");
+  }
+  if (problems.ok(skip))
+    c.skip_existing = *skip;
   if (auto ct = p.find("content_type"); ct != p.end())
     c.content_type = ct->second;
   if (auto b = p.find("bearer_token_env"); b != p.end()) {
     if (c.target != upload_config::target_type::http)
-      return make_error(errc::invalid_argument,
-                        "bearer_token_env: only for http(s):// targets; S3 signs requests");
-    if (!env_set(b->second))
-      return make_error(errc::invalid_argument,
-                        "bearer_token_env: environment variable " + b->second + " is not set");
+      problems.add("bearer_token_env: only for http(s):// targets; S3 signs requests");
+    else if (!env_set(b->second))
+      problems.add("bearer_token_env: environment variable " + b->second + " is not set");
     c.bearer_token_env = b->second;
   }
+  if (!problems.empty())
+    return problems.to_error();
   return c;
 }
 

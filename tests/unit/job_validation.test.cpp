@@ -82,4 +82,37 @@ BOOST_AUTO_TEST_CASE(every_jobs_problems_are_reported_at_once) {
   BOOST_TEST(p[1].starts_with("jobs.toml:4:1: job nightly: target: missing"));
 }
 
+BOOST_AUTO_TEST_CASE(every_problem_of_one_job_is_reported_each_at_its_key) {
+  auto p = problems_of(export_head + "sorce = \"app.db\"\ntarget = \"ftp://host/x\"\n"
+                                     "compression = \"lz4\"\npart_size = \"1MiB\"\n"
+                                     "stall_timeout = \"soon\"\n");
+  BOOST_TEST_REQUIRE(p.size() == 6u, test::joined(p));
+  BOOST_TEST(p[0] == "jobs.toml:4:9: job nightly: unknown key 'sorce' (did you mean 'source'?) "
+                     "for kind export (expected source, target, compression, compression_level, "
+                     "part_size, part_attempts, connect_timeout, stall_timeout, transfer_timeout "
+                     "and [job.s3] keys)");
+  BOOST_TEST(p[1] == "jobs.toml:1:1: job nightly: source: missing: the SQLite database to export");
+  BOOST_TEST(p[2] == "jobs.toml:5:10: job nightly: target: expected s3://BUCKET/KEY or "
+                     "file:///PATH, found 'ftp://host/x'");
+  BOOST_TEST(p[3] == "jobs.toml:6:15: job nightly: compression: expected one of \"none\", "
+                     "\"gzip\", \"zstd\", found 'lz4'");
+  BOOST_TEST(p[4] == "jobs.toml:7:13: job nightly: part_size: expected 5MiB to 5GiB (S3's part "
+                     "sizes), found '1MiB'");
+  BOOST_TEST(p[5] == "jobs.toml:8:17: job nightly: stall_timeout: expected a duration such as "
+                     "\"30s\", found 'soon'");
+}
+
+BOOST_AUTO_TEST_CASE(an_uploads_problems_are_all_reported_too) {
+  auto p = problems_of("[[job]]\nname = \"up\"\nkind = \"upload\"\nsource = \"files\"\n"
+                       "target = \"http://127.0.0.1:1/x/\"\npart_concurency = 4\n"
+                       "skip_existing = \"maybe\"\n[job.headers]\n\"bad name\" = \"x\"\n");
+  BOOST_TEST_REQUIRE(p.size() == 3u, test::joined(p));
+  BOOST_TEST(p[0].starts_with("jobs.toml:9:14: job up: headers.bad name: not a valid header name"),
+             p[0]);
+  BOOST_TEST(p[1].starts_with("jobs.toml:6:19: job up: unknown key 'part_concurency' (did you "
+                              "mean 'part_concurrency'?)"),
+             p[1]);
+  BOOST_TEST(p[2].starts_with("jobs.toml:7:17: job up: skip_existing: "), p[2]);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

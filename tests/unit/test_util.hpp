@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "haul/expected.hpp"
 #include "storage/store.hpp"
@@ -16,6 +17,14 @@ namespace haul::test {
 template <class T>
 std::string why(const expected<T>& r) {
   return r.has_value() ? std::string() : r.error().message;
+}
+
+/// Lines, one a line: a list in a check's failure message.
+inline std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines)
+    out += l + "\n";
+  return out;
 }
 
 /// Opens a store without syncing (tests never survive a power loss).
