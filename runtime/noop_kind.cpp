@@ -59,8 +59,9 @@ outcome run_noop(task_context& ctx) {
                           std::to_string(fail_first));
   if (auto sleep = param_u64(p, "sleep_ms"); sleep > 0) {
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(sleep);
+    bool stubborn = param_u64(p, "ignore_stop") != 0; // a task that outlasts shutdown_grace
     while (std::chrono::steady_clock::now() < until) {
-      if (ctx.stop_requested())
+      if (ctx.stop_requested() && !stubborn)
         return outcome::cancelled();
       auto left = until - std::chrono::steady_clock::now();
       std::this_thread::sleep_for(
@@ -76,10 +77,11 @@ std::string validate_noop(const job_params& p) {
   for (const auto& [key, value] : p) {
     if (key == "witness")
       continue;
-    if (key != "sleep_ms" && key != "fail_first" && key != "fail_every") {
-      problems.add("unknown key '" + key + "'" +
-                   did_you_mean(key, {"sleep_ms", "fail_first", "fail_every", "witness"}) +
-                   " for kind noop (expected sleep_ms, fail_first, fail_every, witness)");
+    if (key != "sleep_ms" && key != "fail_first" && key != "fail_every" && key != "ignore_stop") {
+      problems.add(
+          "unknown key '" + key + "'" +
+          did_you_mean(key, {"sleep_ms", "fail_first", "fail_every", "ignore_stop", "witness"}) +
+          " for kind noop (expected sleep_ms, fail_first, fail_every, ignore_stop, witness)");
       continue;
     }
     if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||

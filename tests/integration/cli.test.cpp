@@ -42,14 +42,16 @@ json status_of(const std::string& store, const temp_dir& dir) {
   return json::parse(read_text(log));
 }
 
-/// Waits until a haul process runs the store and its first job has finished `done` tasks.
+/// Waits until a haul process runs the store and its first job has finished `done` tasks
+/// (with 0: has tasks running).
 void wait_running(const std::string& store, const temp_dir& dir, std::uint64_t done = 1) {
   auto deadline = std::chrono::steady_clock::now() + 30s;
   for (;;) {
     if (::access((store + "/CURRENT").c_str(), F_OK) == 0) {
       auto st = status_of(store, dir);
       if (st["store_in_use"] == true && !st["jobs"].empty() &&
-          st["jobs"][0]["tasks"]["succeeded"].get<std::uint64_t>() >= done)
+          st["jobs"][0]["tasks"]["succeeded"].get<std::uint64_t>() >= done &&
+          (done > 0 || st["jobs"][0]["tasks"]["running"].get<std::uint64_t>() > 0))
         return;
     }
     BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "haul did not start");
@@ -175,6 +177,39 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_a_run_gracefully_with_143_and_the_next_run_re
   BOOST_TEST(st["jobs"][0]["tasks"]["running"] == 0); // nobody runs the store now
   BOOST_TEST(run_haul({"run", file}, log) == 0, read_text(log));
   BOOST_TEST(status_of(dir.sub("store"), dir)["jobs"][0]["tasks"]["succeeded"] == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_signal_exits_at_once_and_leaves_the_store_consistent) {
+  temp_dir dir;
+  // Tasks that ignore the stop request: after the first SIGTERM haul waits for them, up to
+  // shutdown_grace (5 s here; they would take 20 s).
+  auto file =
+      job_file(dir, "stubborn", "tasks = 8\nsleep_ms = 20000\nignore_stop = 1\nparallelism = 4\n");
+  auto log = dir.sub("run.log");
+  pid_t pid = start_haul_with({"run", file}, log);
+  auto store = dir.sub("store");
+  wait_running(store, dir, 0);
+  ::kill(pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (read_text(log).find("signal received") == std::string::npos) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, read_text(log));
+    std::this_thread::sleep_for(5ms);
+  }
+  int status = 0;
+  BOOST_TEST(::waitpid(pid, &status, WNOHANG) == 0); // still waiting for its tasks
+  auto second = std::chrono::steady_clock::now();
+  ::kill(pid, SIGTERM);
+  BOOST_TEST(wait_exit(pid) == 143, read_text(log));
+  BOOST_TEST((std::chrono::steady_clock::now() - second < 4s)); // not the 5 s grace
+  // The store opens and reads as before: nothing finished, the job unfinished.
+  auto st = status_of(store, dir);
+  BOOST_TEST(st["store_in_use"] == false);
+  BOOST_TEST(st["jobs"][0]["tasks"]["succeeded"] == 0);
+  BOOST_TEST(st["jobs"][0]["state"] == "running");
+  auto cancel_log = dir.sub("cancel.log");
+  BOOST_TEST(run_haul({"cancel", "stubborn", "--store", store}, cancel_log) == 0,
+             read_text(cancel_log));
+  BOOST_TEST(run_haul({"run", file}, log) == 4, read_text(log)); // cancelled: exit 4
 }
 
 BOOST_AUTO_TEST_CASE(status_watch_follows_a_run_until_a_signal) {
