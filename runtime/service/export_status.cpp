@@ -6,6 +6,7 @@ namespace haul::service {
 
 double rate_meter::observe(const std::string& id, std::uint64_t bytes, std::int64_t now_ms) {
   std::lock_guard lock(mutex_);
+  std::erase_if(windows_, [&](const auto& e) { return now_ms - e.second.last_ms > forget_ms; });
   auto [it, fresh] = windows_.try_emplace(id, window{now_ms, bytes, now_ms, bytes});
   auto& w = it->second;
   if (fresh || bytes < w.last_bytes) { // a restarted export starts a new window
@@ -22,6 +23,11 @@ double rate_meter::observe(const std::string& id, std::uint64_t bytes, std::int6
     return 0;
   return static_cast<double>(w.last_bytes - w.start_bytes) * 1000.0 /
          static_cast<double>(w.last_ms - w.start_ms);
+}
+
+std::size_t rate_meter::tracked() {
+  std::lock_guard lock(mutex_);
+  return windows_.size();
 }
 
 std::string export_status_json(const job_status& job,

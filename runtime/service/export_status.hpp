@@ -24,6 +24,9 @@ class rate_meter {
  public:
   /// Records `bytes` at `now_ms` and returns the rate since the window's start (0 at first).
   double observe(const std::string& id, std::uint64_t bytes, std::int64_t now_ms);
+  /// Exports measured now; one nobody asked about for `forget_ms` is forgotten, so a server
+  /// that runs for months does not keep every export it ever measured.
+  std::size_t tracked();
 
  private:
   struct window {
@@ -33,6 +36,7 @@ class rate_meter {
     std::uint64_t last_bytes = 0;
   };
   static constexpr std::int64_t window_ms = 30'000;
+  static constexpr std::int64_t forget_ms = 10 * 60'000;
   std::mutex mutex_;
   std::map<std::string, window, std::less<>> windows_;
 };

@@ -294,6 +294,17 @@ BOOST_AUTO_TEST_CASE(the_rate_is_measured_over_a_sliding_window_of_polls) {
   BOOST_TEST(m.observe("a", 100, 42'000) == 0.0);
 }
 
+BOOST_AUTO_TEST_CASE(an_export_nobody_asks_about_for_ten_minutes_is_forgotten) {
+  rate_meter m;
+  m.observe("old", 0, 0);
+  m.observe("busy", 0, 0);
+  m.observe("busy", 500, 550'000);
+  BOOST_TEST(m.tracked() == 2u);
+  m.observe("busy", 1000, 600'001); // "old" was last measured over 10 minutes ago
+  BOOST_TEST(m.tracked() == 1u);
+  BOOST_TEST(m.observe("old", 7, 600'002) == 0.0); // measured afresh
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
