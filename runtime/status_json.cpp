@@ -22,6 +22,14 @@ job_status from_record(const storage::job_record& r, bool owned) {
     s.concurrency = 0;
     s.eta_ms = -1;
   }
+  if (!owned && s.state == job_state::running)
+    s.state = job_state::pending; // its record says running, but no process runs it now
+  if (!live && !is_finished(r.state)) {
+    // A stopped run's rates are history, not a present rate: nothing runs it now. A
+    // finished job keeps the rate of its last run.
+    s.tasks_per_second = 0;
+    s.bytes_per_second = 0;
+  }
   return s;
 }
 
