@@ -102,7 +102,9 @@ function render(job) {
     if (job.concurrency) inflight += ` (window ${job.concurrency} of ${job.parallelism})`;
   }
   text(el, ".inflight", inflight);
+  // An HTTP error can carry a whole HTML page: two lines here, all of it on hover.
   text(el, ".last-error", job.last_error ? `last error: ${job.last_error}` : "");
+  el.querySelector(".last-error").title = job.last_error;
   if (job.kind === "export" && live) refreshExport(job.id);
   else text(el, ".detail", "");
 
@@ -114,6 +116,7 @@ function render(job) {
   const details = el.querySelector("details");
   if (t.failed > 0) details.dataset.count = String(t.failed);
   else delete details.dataset.count;
+  if (!details.open) text(el, "summary", `Failed tasks (${t.failed.toLocaleString()})`);
   if (t.failed !== card.failedSeen) {
     card.failedSeen = t.failed;
     refreshErrors(job.id);
