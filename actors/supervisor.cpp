@@ -449,16 +449,14 @@ class supervisor_actor final : public caf::event_based_actor {
         return fail_reply(errc::not_found, "no job " + req.id + " in the store");
       discard_idle_tasks(it->second);
       brain_->cancel(it->second, cfg_.now_ms());
-      run_turn(); // stored before the answer: a cancel outlasts a crash right after it
-      return control_reply{std::nullopt, req.id, {}};
+      return stored_reply(req.id); // a cancel outlasts a crash right after it
     }
     case op::job_parallelism: {
       auto it = ids_.find(req.id);
       if (it == ids_.end())
         return fail_reply(errc::not_found, "no job " + req.id + " in the store");
       brain_->set_job_parallelism(it->second, req.parallelism);
-      request_turn();
-      return control_reply{std::nullopt, req.id, {}};
+      return stored_reply(req.id); // parallelism 0 is a stored pause, as pause() is
     }
     case op::pause:
     case op::resume: {
@@ -471,8 +469,7 @@ class supervisor_actor final : public caf::event_based_actor {
         return fail_reply(errc::failed_precondition,
                           "job " + req.id + " has finished; there is nothing to " +
                               (req.what == op::pause ? "pause" : "resume"));
-      run_turn(); // stored before the answer: a pause outlasts a crash right after it
-      return control_reply{std::nullopt, req.id, {}};
+      return stored_reply(req.id); // a pause outlasts a crash right after it
     }
     case op::retry: {
       auto it = ids_.find(req.id);
@@ -486,8 +483,7 @@ class supervisor_actor final : public caf::event_based_actor {
         return fail_reply(n.error().code, n.error().message);
       if (*n > 0)
         log::info("dead letter queued again", {log::str("job", req.id), log::num("tasks", *n)});
-      run_turn(); // stored before the answer, as cancel and pause are
-      control_reply r{std::nullopt, req.id, {}};
+      auto r = stored_reply(req.id);
       r.count = *n;
       return r;
     }
@@ -502,6 +498,17 @@ class supervisor_actor final : public caf::event_based_actor {
       return control_reply{};
     }
     return fail_reply(errc::internal, "unknown control request");
+  }
+
+  /// Runs a turn now, so that a change is stored before the caller hears back; fails when
+  /// the turn could not store it (the runtime has stopped on a store failure then).
+  control_reply stored_reply(const std::string& id) {
+    run_turn();
+    if (stopped_)
+      return fail_reply(errc::store_io, "the change to job " + id +
+                                            " could not be stored: the runtime stopped on a "
+                                            "store failure");
+    return control_reply{std::nullopt, id, {}};
   }
 
   static control_reply fail_reply(errc code, std::string message) {
@@ -649,9 +656,13 @@ class supervisor_actor final : public caf::event_based_actor {
       for (auto& w : j.idle)
         send_exit(w, caf::exit_reason::user_shutdown);
     }
-    for (auto& [task, run] : runs_)
+    for (auto& [task, run] : runs_) {
+      // A task function still running learns it must stop (after a store failure no turn
+      // has sent the stop requests); its worker cannot take the exit until it returns.
+      run.stop->store(stop_run);
       if (run.worker)
         send_exit(run.worker, caf::exit_reason::user_shutdown);
+    }
     send_exit(recovery_, caf::exit_reason::user_shutdown);
     // Drop every handle now: job contexts hold this actor's own handle, and the
     // actor system's shutdown waits until nothing references any actor any more.

@@ -3,6 +3,7 @@
 // signal exits at once, which is safe because every write to the store is atomic.
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <pthread.h>
@@ -104,7 +105,10 @@ int serve_command(const serve_args& args) {
       api.draining();
       api.stop();
       control.reset();
-      return exit_error;
+      // Not through the runtime's destructor: it would wait for task functions that may
+      // not return for hours, with SIGTERM blocked. Every stored write is complete.
+      std::fflush(nullptr);
+      ::_exit(exit_error);
     }
   }
   log::warn("signal received: stopping; running tasks get shutdown_grace to finish, a second "

@@ -7,6 +7,15 @@
 namespace haul {
 
 file_place place_for(const job_places& places, const std::string& message) {
+  // "unknown key 'key' (did you mean 'other'?)": the first quoted key, never the suggestion.
+  const std::string unknown = "unknown key '";
+  if (message.starts_with(unknown)) {
+    auto end = message.find('\'', unknown.size());
+    if (end != std::string::npos)
+      if (auto it = places.params.find(message.substr(unknown.size(), end - unknown.size()));
+          it != places.params.end())
+        return it->second;
+  }
   // "key: what": the key the kind names first.
   if (auto colon = message.find(": "); colon != std::string::npos)
     if (auto it = places.params.find(message.substr(0, colon)); it != places.params.end())

@@ -10,7 +10,9 @@ command -v tmux >/dev/null || { echo "docs-screenshots: needs tmux (apt-get inst
 haul=$PWD/build/haul
 work=$(mktemp -d)
 session=haul-docs-$$
-trap 'tmux kill-session -t "$session" 2>/dev/null || true
+serve_pid=
+trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+      tmux kill-session -t "$session" 2>/dev/null || true
       bash scripts/test-servers/nginx.sh stop "$work/nginx" >/dev/null 2>&1 || true
       rm -rf "$work"' EXIT
 
@@ -98,4 +100,5 @@ sleep 4
 node tests/e2e/page_screenshot.mjs "$url/" "$PWD/docs/status-page.png" 1100 700
 kill -TERM "$serve_pid"
 wait "$serve_pid" || true
+serve_pid=
 echo "docs/status-page.png: $url/ of haul serve"

@@ -38,10 +38,11 @@ INSERT INTO orders SELECT i, 1 + (i * 7919) % 50000, round((i % 9973) * 1.37, 2)
 CREATE INDEX orders_by_customer ON orders(customer);
 SQL
 
-nginx_port=$(bash scripts/test-servers/nginx.sh start "$demo/nginx" 10 | sed -n 's/^port=\([0-9]*\).*/\1/p')
-s3_port=$(bash scripts/test-servers/s3rver.sh start "$demo/s3rver" demo-bucket | sed -n 's/^port=\([0-9]*\).*/\1/p')
+# Stopped on any exit, also when the second fails to start.
 trap 'bash scripts/test-servers/nginx.sh stop "$demo/nginx" >/dev/null 2>&1 || true
       bash scripts/test-servers/s3rver.sh stop "$demo/s3rver" >/dev/null 2>&1 || true' EXIT
+nginx_port=$(bash scripts/test-servers/nginx.sh start "$demo/nginx" 10 | sed -n 's/^port=\([0-9]*\).*/\1/p')
+s3_port=$(bash scripts/test-servers/s3rver.sh start "$demo/s3rver" demo-bucket | sed -n 's/^port=\([0-9]*\).*/\1/p')
 # s3rver's fixed credentials, passed to haul by variable name as any secret is.
 export HAUL_DEMO_ACCESS_KEY=S3RVER HAUL_DEMO_SECRET_KEY=S3RVER
 

@@ -12,7 +12,9 @@ bash scripts/install-deps.sh
 # once here rather than by the first test that needs them. Playwright never downloads a
 # browser: the test drives Debian's Chromium.
 for dir in scripts/test-servers tests/e2e; do
-  if [ ! -d "$dir/node_modules" ]; then
+  # Again when the lock file changed since the last install (npm ci writes that stamp).
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 done

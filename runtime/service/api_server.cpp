@@ -170,6 +170,8 @@ class api_server::impl {
     svr_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       // The page's files hold no data: the browser gets them without a token, and the page
       // asks for one when the API answers 401.
+      if (!same_site(req, res))
+        return httplib::Server::HandlerResponse::Handled;
       return is_page_path(req.path) || authorize(req, res)
                  ? httplib::Server::HandlerResponse::Unhandled
                  : httplib::Server::HandlerResponse::Handled;
@@ -276,6 +278,33 @@ class api_server::impl {
                    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
     res.status = 200;
     res.set_content(file->bytes.data(), file->bytes.size(), std::string(file->content_type));
+  }
+
+  /// A browser is the one client that a page of another site can make send requests here:
+  /// by DNS rebinding (its own name resolving to 127.0.0.1, sent as Host) or by a cross-site
+  /// POST. So a server on loopback answers only loopback Host names, and a request that
+  /// changes something is refused when its Origin is another site. Clients that are not
+  /// browsers (curl, haul's own commands) send no Origin.
+  bool same_site(const httplib::Request& req, httplib::Response& res) const {
+    if (!opt_.unix_socket.empty())
+      return true;
+    auto host = req.get_header_value("Host");
+    if (is_loopback(opt_.listen.host) && !host.empty() && !is_loopback(host_name_of(host))) {
+      reply_error(res, 403,
+                  "Host '" + host +
+                      "' is not a loopback name; this server listens on loopback only (use "
+                      "127.0.0.1 or localhost)");
+      return false;
+    }
+    auto origin = req.get_header_value("Origin");
+    if (req.method != "GET" && req.method != "HEAD" && !origin.empty() &&
+        origin != "http://" + host) {
+      reply_error(res, 403,
+                  "a " + req.method + " from the page of " + origin +
+                      " is refused: only this server's own page may change jobs");
+      return false;
+    }
+    return true;
   }
 
   bool authorize(const httplib::Request& req, httplib::Response& res) const {

@@ -33,6 +33,17 @@ expected<listen_address> parse_listen(std::string_view text) {
   return out;
 }
 
+std::string_view host_name_of(std::string_view h) {
+  if (h.starts_with("[")) {
+    auto close = h.find(']');
+    return close == std::string_view::npos ? h : h.substr(1, close - 1);
+  }
+  auto colon = h.find(':');
+  if (colon != std::string_view::npos && h.find(':', colon + 1) == std::string_view::npos)
+    return h.substr(0, colon);
+  return h;
+}
+
 bool is_loopback(std::string_view host) {
   if (host == "localhost")
     return true;

@@ -35,5 +35,8 @@ struct server_settings {
 expected<listen_address> parse_listen(std::string_view text);
 /// True for localhost, 127.0.0.0/8 and ::1: addresses other machines cannot reach.
 bool is_loopback(std::string_view host);
+/// The host name of an HTTP Host header ("127.0.0.1:8700", "[::1]:8700", "localhost"),
+/// without its port or brackets.
+std::string_view host_name_of(std::string_view host_header);
 
 } // namespace haul::service

@@ -46,6 +46,20 @@ async function api(method, p) {
   return { status: res.status, body: await res.json() };
 }
 
+/// Resolves once `check()` (polled from here, every 100 ms) is true; waitForFunction wants a
+/// synchronous predicate in the page, and these ask the API.
+async function until(what, check, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function jobNamed(name) {
+  return (await api("GET", "/jobs")).body.jobs.find((j) => j.name === name);
+}
+
 const card = (name) => page.locator(`article.job[data-name="${name}"]`);
 const done = async (name) => Number(await card(name).getAttribute("data-done"));
 
@@ -62,7 +76,7 @@ before(async () => {
   assert.ok(haul, "set HAUL to the haul executable");
   dir = mkdtempSync(path.join(tmpdir(), "haul-e2e-"));
   const jobFile = path.join(dir, "jobs.toml");
-  // "steady" runs for about 40 s (400 tasks of 100 ms, 2 at a time): long enough to watch and
+  // "steady" runs for about 30 s (600 tasks of 100 ms, 2 at a time): long enough to watch and
   // pause, short enough to finish if the test is slow. "flaky" ends at once with every task
   // in the dead letter (state failed); "doomed" is there to be cancelled.
   writeFileSync(jobFile, `
@@ -77,7 +91,7 @@ token_env = "HAUL_E2E_TOKEN"
 [[job]]
 name = "steady"
 kind = "noop"
-tasks = 400
+tasks = 600
 sleep_ms = 100
 parallelism = 2
 
@@ -140,7 +154,7 @@ test("a running job's progress advances on the page", async () => {
     first, { timeout: 20000 });
   assert.equal(await card("steady").getAttribute("data-state"), "running");
   const text = await card("steady").locator(".progress-text").textContent();
-  assert.match(text, /^\d+ \/ 400 \(\d+\.\d%\)$/);
+  assert.match(text, /^\d+ \/ 600 \(\d+\.\d%\)$/);
   assert.match(await card("steady").locator(".rate").textContent(), /tasks\/s/);
   assert.match(await card("steady").locator(".eta").textContent(), /^ETA \d/);
   const width = await card("steady").locator(".bar .done").evaluate((e) => parseFloat(e.style.width));
@@ -157,12 +171,11 @@ test("Pause stops the job, Resume starts it again", async () => {
   const steady = body.jobs.find((j) => j.name === "steady");
   assert.equal(steady.state, "paused");
 
-  // Tasks already running may finish; after that nothing moves.
-  await page.waitForFunction(async (id) => {
-    const r = await fetch(`/jobs/${id}`, { headers: { Authorization: "Bearer " + sessionStorage.getItem("haul-token") } });
-    return (await r.json()).tasks.running === 0;
-  }, steady.id, { timeout: 10000 });
-  await polls(1);
+  // Tasks already running may finish; after that nothing moves. Two polls after that, the
+  // page shows a count that no poll started before the drain can overwrite.
+  await until("the paused job's running tasks end",
+              async () => (await jobNamed("steady")).tasks.running === 0);
+  await polls(2);
   const paused = await done("steady");
   await polls(3);
   assert.equal(await done("steady"), paused, "no task completes while the job is paused");
@@ -187,14 +200,17 @@ test("a job's failures are listed, and Retry queues them again", async () => {
   assert.equal(await flaky.locator("details tbody tr").count(), 12);
   assert.match(await flaky.locator("details tbody tr").first().textContent(), /injected failure/);
 
-  const retriesBefore = (await api("GET", "/jobs")).body.jobs.find((j) => j.name === "flaky").retries;
+  const retriesBefore = (await jobNamed("flaky")).retries;
   await flaky.locator('button[data-action="retry"]').click();
   // The twelve run again (and fail again: fail_first outlasts max_attempts).
-  await page.waitForFunction(async (args) => {
-    const r = await fetch("/jobs", { headers: { Authorization: "Bearer " + sessionStorage.getItem("haul-token") } });
-    const j = (await r.json()).jobs.find((x) => x.name === args.name);
-    return j.retries >= args.before + 12 && j.state === "failed";
-  }, { name: "flaky", before: retriesBefore }, { timeout: 15000 });
+  await until("the retried tasks have failed again", async () => {
+    const j = await jobNamed("flaky");
+    return j.retries >= retriesBefore + 12 && j.state === "failed";
+  });
+  // And the page shows it.
+  await page.waitForFunction(
+    (n) => document.querySelector('article.job[data-name="flaky"] .retries').textContent === `${n} retries`,
+    retriesBefore + 12, { timeout: 10000 });
   assert.equal(await flaky.locator(".action-error").textContent(), "");
 });
 

@@ -92,6 +92,7 @@ class serve_process {
   }
 
   std::string log() const { return read_text(log_); }
+  int port() const { return port_; }
 
  private:
   static inline int count_ = 0;
@@ -121,9 +122,10 @@ answer get(const serve_process& s, const std::string& path, const httplib::Heade
   return to_answer(c.Get(path, h), s, path);
 }
 
-answer post(const serve_process& s, const std::string& path, const std::string& body) {
+answer post(const serve_process& s, const std::string& path, const std::string& body,
+            const httplib::Headers& h = {}) {
   auto c = s.client();
-  return to_answer(c.Post(path, body, "application/json"), s, path + " " + body);
+  return to_answer(c.Post(path, h, body, "application/json"), s, path + " " + body);
 }
 
 /// The error an answer carries; requires the JSON error shape.
@@ -203,6 +205,16 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_a_status_and_a_message_naming_the_problem)
   fs::create_symlink(outside, dir.sub("exports/link.db"));
   auto file = write_serve_file(dir, "[[job]]\nname = \"tick\"\nkind = \"noop\"\ntasks = 1\n");
   serve_process s(dir, file);
+
+  // A browser page of another site: through DNS rebinding (its name as Host), or a
+  // cross-site POST. Loopback names, and POSTs without an Origin or from this origin, pass.
+  expect_error(get(s, "/jobs", {{"Host", "evil.example:8700"}}), 403, "not a loopback name");
+  BOOST_TEST(get(s, "/jobs", {{"Host", "localhost"}}).status == 200);
+  BOOST_TEST(get(s, "/jobs", {{"Host", "[::1]:1"}}).status == 200);
+  expect_error(post(s, "/jobs/tick/pause", "", {{"Origin", "http://evil.example"}}), 403,
+               "evil.example");
+  auto own = "http://127.0.0.1:" + std::to_string(s.port());
+  BOOST_TEST(post(s, "/jobs/nope/pause", "", {{"Origin", own}}).status == 404); // let through
   auto target = "file://" + dir.sub("exports/out.sql");
 
   expect_error(post(s, "/exports", "{\"source\": "), 400, "malformed JSON");

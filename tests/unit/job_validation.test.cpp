@@ -115,4 +115,12 @@ BOOST_AUTO_TEST_CASE(an_uploads_problems_are_all_reported_too) {
   BOOST_TEST(p[2].starts_with("jobs.toml:7:17: job up: skip_existing: "), p[2]);
 }
 
+BOOST_AUTO_TEST_CASE(an_unknown_key_is_placed_at_itself_not_at_the_key_it_suggests) {
+  auto p = only_problem(export_head + "source = \"app.db\"\ntarget = \"file:///tmp/x.sql\"\n"
+                                      "part_size = \"8MiB\"\npart_sizes = \"9MiB\"\n");
+  BOOST_TEST(p.starts_with("jobs.toml:7:14: job nightly: unknown key 'part_sizes' (did you mean "
+                           "'part_size'?)"),
+             p);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

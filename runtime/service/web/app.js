@@ -61,7 +61,7 @@ function render(job) {
     el.dataset.name = job.name;
     for (const button of el.querySelectorAll("button[data-action]"))
       button.addEventListener("click", () => act(job.id, button));
-    el.querySelector("details").addEventListener("toggle", () => refreshErrors(job.id));
+    el.querySelector("details").addEventListener("toggle", () => refreshErrors(job.id).catch(() => {}));
     card = { el, failedSeen: -1 };
     cards.set(job.id, card);
   }
@@ -80,11 +80,15 @@ function render(job) {
   text(el, ".state", job.state.replaceAll("_", " "));
 
   const bar = el.querySelector(".bar");
-  bar.setAttribute("aria-valuenow", pct.toFixed(1));
-  bar.querySelector(".done").style.width = t.total ? `${(100 * t.succeeded) / t.total}%` : "100%";
+  const live = !finished.has(job.state);
+  // A running export's bar follows its tables (refreshExport), not its one task.
+  const exportShare = job.kind === "export" && live ? card.exportShare : undefined;
+  bar.setAttribute("aria-valuenow", (exportShare !== undefined ? 100 * exportShare : pct).toFixed(1));
+  bar.querySelector(".done").style.width =
+    exportShare !== undefined ? `${100 * exportShare}%`
+    : t.total ? `${(100 * t.succeeded) / t.total}%` : "100%";
   bar.querySelector(".failed").style.width = t.total ? `${(100 * t.failed) / t.total}%` : "0%";
 
-  const live = !finished.has(job.state);
   text(el, ".progress-text", `${ended.toLocaleString()} / ${t.total.toLocaleString()} (${pct.toFixed(1)}%)`);
   text(el, ".bytes", job.bytes ? bytes(job.bytes) : "");
   let rate = "";
@@ -105,7 +109,7 @@ function render(job) {
   // An HTTP error can carry a whole HTML page: two lines here, all of it on hover.
   text(el, ".last-error", job.last_error ? `last error: ${job.last_error}` : "");
   el.querySelector(".last-error").title = job.last_error;
-  if (job.kind === "export" && live) refreshExport(job.id);
+  if (job.kind === "export" && live) refreshExport(job.id).catch(() => {}); // next poll retries
   else text(el, ".detail", "");
 
   const show = { pause: live && job.state !== "paused", resume: job.state === "paused",
@@ -119,7 +123,7 @@ function render(job) {
   if (!details.open) text(el, "summary", `Failed tasks (${t.failed.toLocaleString()})`);
   if (t.failed !== card.failedSeen) {
     card.failedSeen = t.failed;
-    refreshErrors(job.id);
+    refreshErrors(job.id).catch(() => {});
   }
   return el;
 }
@@ -138,7 +142,9 @@ async function refreshExport(id) {
   if (body.bytes_per_second > 0) parts.push(`${bytes(body.bytes_per_second)}/s`);
   text(el, ".detail", parts.join(" · "));
   if (body.tables.total) {
-    el.querySelector(".bar .done").style.width = `${(100 * body.tables.done) / body.tables.total}%`;
+    card.exportShare = body.tables.done / body.tables.total;
+    el.querySelector(".bar .done").style.width = `${100 * card.exportShare}%`;
+    el.querySelector(".bar").setAttribute("aria-valuenow", (100 * card.exportShare).toFixed(1));
   }
 }
 
