@@ -18,7 +18,7 @@ std::unique_ptr<service::api_server> start_control_socket(runtime& rt, bool reru
   auto path = control_socket_path(rt.options().store);
   if (path.size() >= sizeof(sockaddr_un::sun_path)) {
     log::warn("no control socket: the store's path is too long for a Unix socket; haul "
-              "cancel and haul retry will wait for this process to end",
+              "cancel, retry, pause and resume fail (exit 5) until this process ends",
               {log::str("path", path)});
     return nullptr;
   }
