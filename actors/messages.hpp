@@ -93,6 +93,14 @@ using stop_flag = std::atomic<std::uint8_t>;
 inline constexpr std::uint8_t stop_run = 1;
 inline constexpr std::uint8_t cancel_run = 2;
 
+/// Raises a run's stop request, never lowers it: a cancelled run that a shutdown or a lost
+/// deadline stops later must still see the cancel, or it would keep work the cancel drops.
+inline void raise_stop(stop_flag& flag, std::uint8_t to) {
+  auto now = flag.load();
+  while (now < to && !flag.compare_exchange_weak(now, to)) {
+  }
+}
+
 struct run_item {
   std::uint64_t index = 0;
   std::uint64_t run_id = 0;

@@ -145,7 +145,7 @@ class supervisor_actor final : public caf::event_based_actor {
     auto run = std::move(it->second);
     runs_.erase(it);
     if (lost)
-      run.stop->store(stop_run); // an asynchronous run may still be going: ask it to stop
+      raise_stop(*run.stop, stop_run); // an asynchronous run may still be going: ask it to stop
     auto jt = jobs_.find(task.job);
     if (jt == jobs_.end() || !run.worker)
       return;
@@ -199,7 +199,7 @@ class supervisor_actor final : public caf::event_based_actor {
     for (const auto& s : r.stops) {
       auto it = runs_.find(s.task);
       if (it != runs_.end() && it->second.run_id == s.run_id)
-        it->second.stop->store(s.cancel ? cancel_run : stop_run);
+        raise_stop(*it->second.stop, s.cancel ? cancel_run : stop_run);
     }
     for (auto seq : r.finished_jobs)
       on_finished(seq);
@@ -256,6 +256,9 @@ class supervisor_actor final : public caf::event_based_actor {
         break;
       case step::stopped:
         log::debug("task completed", with(log::str("outcome", "cancelled")));
+        break;
+      case step::interrupted:
+        log::debug("task completed", with(log::str("outcome", "interrupted")));
         break;
       }
     }
@@ -447,9 +450,14 @@ class supervisor_actor final : public caf::event_based_actor {
       auto it = ids_.find(req.id);
       if (it == ids_.end())
         return fail_reply(errc::not_found, "no job " + req.id + " in the store");
-      discard_idle_tasks(it->second);
+      // Read before the cancel's turn (which drops the tasks' records), dropped after it: a
+      // crash in between must not leave a job that is not cancelled without its work.
+      auto idle = idle_work(it->second);
       brain_->cancel(it->second, cfg_.now_ms());
-      return stored_reply(req.id); // a cancel outlasts a crash right after it
+      auto reply = stored_reply(req.id); // a cancel outlasts a crash right after it
+      if (!reply.failure)
+        discard(std::move(idle));
+      return reply;
     }
     case op::job_parallelism: {
       auto it = ids_.find(req.id);
@@ -504,7 +512,7 @@ class supervisor_actor final : public caf::event_based_actor {
   /// the turn could not store it (the runtime has stopped on a store failure then).
   control_reply stored_reply(const std::string& id) {
     run_turn();
-    if (stopped_)
+    if (store_failed_)
       return fail_reply(errc::store_io, "the change to job " + id +
                                             " could not be stored: the runtime stopped on a "
                                             "store failure");
@@ -517,30 +525,46 @@ class supervisor_actor final : public caf::event_based_actor {
     return r;
   }
 
+  /// What a cancelled job's idle tasks hold outside haul: the checkpoints of its tasks that
+  /// are not running, for its kind's discard hook.
+  struct idle_job_work {
+    std::shared_ptr<const kind_entry> kind;
+    job_params params;
+    std::vector<std::string> checkpoints;
+  };
+
   /// A cancelled job's tasks that are not running but have a checkpoint may hold work
-  /// outside haul (a partial file, an open upload): the kind's discard hook drops it, in the
-  /// background. Running tasks are told to stop with cancel set, and drop their own.
-  void discard_idle_tasks(std::uint32_t seq) {
+  /// outside haul (a partial file, an open upload). Running tasks are told to stop with
+  /// cancel set, and drop their own.
+  idle_job_work idle_work(std::uint32_t seq) {
     const auto* rec = brain_->job(seq);
     if (!rec || is_finished(rec->state))
-      return;
+      return {};
     auto kind = cfg_.kinds->find(rec->kind);
     if (!kind || !kind->discard)
-      return;
+      return {};
     auto records = cfg_.store->load_task_records(seq);
-    if (!records)
-      return log::warn("cannot read a cancelled job's tasks to discard their work",
-                       {log::str("job", rec->id), log::str("why", records.error().message)});
-    std::vector<std::string> checkpoints;
+    if (!records) {
+      log::warn("cannot read a cancelled job's tasks to discard their work",
+                {log::str("job", rec->id), log::str("why", records.error().message)});
+      return {};
+    }
+    idle_job_work out{kind, rec->params, {}};
     for (auto& [index, r] : *records)
       if ((r.state == storage::task_state::waiting || r.state == storage::task_state::active) &&
           !r.checkpoint.empty() && runs_.count({seq, index}) == 0)
-        checkpoints.push_back(std::move(r.checkpoint));
-    if (checkpoints.empty())
+        out.checkpoints.push_back(std::move(r.checkpoint));
+    return out;
+  }
+
+  /// Hands idle work to the kind's discard hook, in the background: it may talk to a slow
+  /// endpoint, and the loop must not wait for it.
+  void discard(idle_job_work work) {
+    if (work.checkpoints.empty())
       return;
-    cfg_.kinds->run_in_background([kind, params = rec->params, checkpoints] {
-      for (const auto& c : checkpoints)
-        kind->discard(params, c);
+    cfg_.kinds->run_in_background([w = std::move(work)] {
+      for (const auto& c : w.checkpoints)
+        w.kind->discard(w.params, c);
     });
   }
 
@@ -632,15 +656,17 @@ class supervisor_actor final : public caf::event_based_actor {
         j.inline_pool.push_back(spawn_inline_worker(system()));
     jobs_.emplace(seq, std::move(j));
     brain_->activate_job(seq, config, now);
+    // A turn now rather than later: its commit puts a new job in the store before submit
+    // returns, which is what an API's "202 accepted" promises.
+    auto reply = stored_reply(id);
+    if (reply.failure)
+      return reply;
     log::debug("tasks enqueued", {log::str("job", id), log::num("tasks", st.tasks.pending)});
     if (st.tasks.succeeded + st.tasks.failed > 0)
       log::info("job resumed",
                 {log::str("job", id), log::num("succeeded", st.tasks.succeeded),
                  log::num("failed", st.tasks.failed), log::num("total", st.tasks.total)});
-    // A turn now rather than later: its commit puts a new job in the store before submit
-    // returns, which is what an API's "202 accepted" promises.
-    run_turn();
-    return control_reply{std::nullopt, id, {}};
+    return reply;
   }
 
   // --- stopping ---------------------------------------------------------------------------
@@ -659,7 +685,7 @@ class supervisor_actor final : public caf::event_based_actor {
     for (auto& [task, run] : runs_) {
       // A task function still running learns it must stop (after a store failure no turn
       // has sent the stop requests); its worker cannot take the exit until it returns.
-      run.stop->store(stop_run);
+      raise_stop(*run.stop, stop_run);
       if (run.worker)
         send_exit(run.worker, caf::exit_reason::user_shutdown);
     }
@@ -683,6 +709,7 @@ class supervisor_actor final : public caf::event_based_actor {
   }
 
   void fatal(const error& e) {
+    store_failed_ = true;
     log::error("store failure: stopping", {log::str("error", e.message)});
     if (cfg_.health)
       cfg_.health->store_failed = true;
@@ -708,6 +735,7 @@ class supervisor_actor final : public caf::event_based_actor {
   std::uint32_t next_job_seq_ = 1;
   bool turn_pending_ = false;
   bool stopped_ = false;
+  bool store_failed_ = false; ///< A turn could not be stored: nothing after it was.
   std::optional<std::int64_t> wake_at_;
   std::uint64_t wake_stamp_ = 0;
   std::int64_t started_ms_ = 0;

@@ -145,7 +145,7 @@ void scheduler::finish_run(task_id task, job_entry& j, const running_entry& run,
   if (c.kind == outcome_kind::cancelled) {
     // Asked to stop without the job being cancelled (shutdown, or a replaced run): not a
     // failure. Back to the queue, due at once, with its checkpoint.
-    trace(task, task_event::step::requeued, run.attempt, 0, c.error);
+    trace(task, task_event::step::interrupted, run.attempt, 0, c.error);
     requeue(task, j, failures_before, now_ms, c.error, std::move(checkpoint));
     return;
   }
@@ -284,12 +284,38 @@ void scheduler::set_job_parallelism(std::uint32_t job, std::uint32_t parallelism
   if (it == jobs_.end())
     return;
   auto& j = it->second;
+  if (is_finished(j.record.state)) {
+    // Kept for a rerun of the finished job (a retry); nothing runs now.
+    j.config.parallelism = parallelism;
+    j.record.parallelism = parallelism;
+    j.dirty = true;
+    return;
+  }
+  // Zero is a pause, and more than zero on a paused job a resume at that parallelism: the
+  // same stored states as pause() and resume(), so a later resume() restores what it had.
+  if (parallelism == 0) {
+    pause(job);
+    return;
+  }
+  j.resume_parallelism = 0;
+  if (!j.active) {
+    // No process runs it: the next one to submit it decides, from its own settings.
+    if (j.record.state == job_state::paused)
+      j.record.state = job_state::pending;
+    j.config.parallelism = parallelism;
+    j.record.parallelism = parallelism;
+    j.dirty = true;
+    return;
+  }
+  apply_parallelism(j, parallelism);
+}
+
+void scheduler::apply_parallelism(job_entry& j, std::uint32_t parallelism) {
   j.config.parallelism = parallelism;
   if (j.window)
     j.window->set_ceiling(parallelism);
   j.record.parallelism = parallelism;
-  if (!is_finished(j.record.state))
-    j.record.state = parallelism == 0 ? job_state::paused : job_state::running;
+  j.record.state = parallelism == 0 ? job_state::paused : job_state::running;
   j.dirty = true;
 }
 
@@ -305,7 +331,7 @@ bool scheduler::pause(std::uint32_t job) {
   }
   if (j.config.parallelism > 0)
     j.resume_parallelism = j.config.parallelism;
-  set_job_parallelism(job, 0);
+  apply_parallelism(j, 0);
   return true;
 }
 
@@ -321,7 +347,8 @@ bool scheduler::resume(std::uint32_t job, std::uint32_t parallelism) {
     j.dirty = true;
     return true;
   }
-  set_job_parallelism(job, j.resume_parallelism > 0 ? j.resume_parallelism : parallelism);
+  apply_parallelism(j, j.resume_parallelism > 0 ? j.resume_parallelism : parallelism);
+  j.resume_parallelism = 0;
   return true;
 }
 
@@ -355,6 +382,16 @@ expected<turn_result> scheduler::turn(std::int64_t now_ms) {
       if (auto ok = page_in(j); !ok)
         return ok.error();
   }
+  // A cancelled job's runs hear of the cancel once, also during a shutdown, and before a
+  // zero grace expires them: a run given up on without it would keep what the cancel drops.
+  for (auto& [seq, j] : jobs_) {
+    if (!j.cancelling || j.stops_sent)
+      continue;
+    for (const auto& [task, run] : running_)
+      if (task.job == seq)
+        out.stops.push_back({task, run.run_id, true});
+    j.stops_sent = true;
+  }
   expire_cancelled_runs(now_ms);
   std::uint64_t free = 0;
   if (shutdown_deadline_ms_) {
@@ -364,14 +401,6 @@ expected<turn_result> scheduler::turn(std::int64_t now_ms) {
         out.stops.push_back({task, run.run_id});
     shutdown_stops_sent_ = true;
   } else {
-    for (auto& [seq, j] : jobs_) {
-      if (!j.cancelling || j.stops_sent)
-        continue;
-      for (const auto& [task, run] : running_)
-        if (task.job == seq)
-          out.stops.push_back({task, run.run_id, true});
-      j.stops_sent = true;
-    }
     free = opts_.parallelism > running_.size() ? opts_.parallelism - running_.size() : 0;
     for (auto& [seq, j] : jobs_) {
       if (free == 0 || !dispatchable(j))

@@ -93,6 +93,8 @@ struct task_event {
     requeued,  ///< Failed (or was stopped) and waits again; `ms`: due in this many ms.
     dead,      ///< Failed for good: in the dead letter.
     stopped,   ///< Ended by its job's cancel.
+    interrupted, ///< Stopped by a shutdown or a replaced run: waits again, due at once,
+                 ///< with its checkpoint; not a failure.
   };
   task_id task;
   step what = step::started;
@@ -181,6 +183,8 @@ class scheduler {
   retry_dead(std::uint32_t job,
              const std::vector<std::pair<std::uint64_t, storage::task_record>>& records,
              std::int64_t now_ms);
+  /// The job's tasks in flight at most from now on. 0 pauses it as pause() does; more than
+  /// 0 on a paused job resumes it at that parallelism.
   void set_job_parallelism(std::uint32_t job, std::uint32_t parallelism);
   /// Nothing new of the job starts (running tasks finish); the stored state `paused`
   /// outlasts restarts until resume(). A job not active in this process is paused for when
@@ -262,6 +266,8 @@ class scheduler {
   bool dispatchable(const job_entry& j) const;
   /// Tasks of the job that may be in flight now.
   static std::uint64_t limit_of(const job_entry& j);
+  /// Sets an active job's parallelism and the state that goes with it (0: paused).
+  static void apply_parallelism(job_entry& j, std::uint32_t parallelism);
   void finish_run(task_id task, job_entry& j, const running_entry& run, const completion& c,
                   std::int64_t now_ms);
   void requeue(task_id task, job_entry& j, std::uint32_t failures, std::int64_t due_ms,

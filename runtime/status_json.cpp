@@ -2,13 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "storage/store.hpp"
+#include "storage/store_lock.hpp"
 
 namespace haul {
 
@@ -33,25 +31,11 @@ job_status from_record(const storage::job_record& r, bool owned) {
   return s;
 }
 
-/// True when some process holds the store's lock. When nobody does, the probe itself holds a
-/// shared lock for microseconds; an owner starting in exactly that instant is refused with
-/// store_busy and can simply be started again.
-bool store_owned(const std::string& dir) {
-  int fd = ::open((dir + "/haul.lock").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  bool owned = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
-  if (!owned)
-    ::flock(fd, LOCK_UN);
-  ::close(fd);
-  return owned;
-}
-
 } // namespace
 
 expected<store_status> read_store_status(const std::string& dir) {
   store_status out;
-  out.owned = store_owned(dir);
+  out.owned = storage::store_lock::held(dir);
   auto s = storage::store::open_reader(dir);
   if (!s)
     return s.error();

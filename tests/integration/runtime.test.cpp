@@ -177,6 +177,43 @@ BOOST_AUTO_TEST_CASE(cancelling_a_job_stops_running_tasks_and_starts_no_more) {
   BOOST_TEST(st.tasks.cancelled == 1000u);
 }
 
+BOOST_AUTO_TEST_CASE(a_cancelled_task_still_running_at_shutdown_still_sees_the_cancel) {
+  // Regression: the shutdown's stop request overwrote the cancel, so a task that outlived
+  // the grace kept the work (a partial file, an open upload) its cancel should drop.
+  haul::test::temp_dir dir;
+  auto o = options_for(dir);
+  o.shutdown_grace = 0ms;
+  auto rt = open_or_fail(o);
+  std::atomic<int> started{0};
+  std::atomic<int> saw_cancel{-1};
+  std::mutex m;
+  std::condition_variable cv;
+  bool go = false;
+  BOOST_REQUIRE(rt.register_kind("stubborn", [&](haul::task_context& ctx) {
+    ++started;
+    std::unique_lock<std::mutex> l(m);
+    cv.wait(l, [&] { return go; }); // deaf to stop requests, as a long write would be
+    saw_cancel = ctx.cancel_requested() ? 1 : 0;
+    return haul::outcome::cancelled();
+  }));
+  auto id = rt.submit({.name = "stubborn", .kind = "stubborn", .tasks = 1});
+  BOOST_REQUIRE(id);
+  await_count(started, 1);
+  BOOST_REQUIRE(rt.cancel(*id));
+  rt.stop(); // the grace is over at once: the task is still in its function
+  {
+    std::lock_guard<std::mutex> g(m);
+    go = true;
+  }
+  cv.notify_all();
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (saw_cancel.load() < 0) {
+    BOOST_REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(1ms);
+  }
+  BOOST_TEST(saw_cancel.load() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_paused_job_starts_nothing_until_it_is_resumed) {
   haul::test::temp_dir dir;
   auto rt = open_or_fail(options_for(dir));

@@ -617,6 +617,39 @@ BOOST_AUTO_TEST_CASE(a_cancelled_job_frees_its_slots_after_the_grace_even_withou
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_cancel_with_no_grace_still_asks_its_runs_to_stop_as_cancelled) {
+  // Regression: with no grace the runs were given up on in the cancel's own turn, before
+  // its stop requests went out, so they never heard of the cancel.
+  scheduler::options o;
+  o.parallelism = 2;
+  o.cancel_grace_ms = 0;
+  scheduler_harness h(o);
+  auto job = h.add_job(10);
+  h.turn(0);
+  h.sched.cancel(job, 5);
+  auto r = h.turn(5);
+  BOOST_TEST_REQUIRE(r.stops.size() == 2u);
+  for (const auto& s : r.stops)
+    BOOST_TEST(s.cancel);
+  BOOST_TEST((h.stored_job(job).state == job_state::cancelled));
+}
+
+BOOST_AUTO_TEST_CASE(a_cancel_during_a_shutdown_reaches_its_runs_as_a_cancel) {
+  scheduler_harness h(with_parallelism(2));
+  auto job = h.add_job(10);
+  h.turn(0);
+  h.sched.begin_shutdown(1, 10'000);
+  auto first = h.turn(1);
+  BOOST_TEST(first.stops.size() == 2u);
+  for (const auto& s : first.stops)
+    BOOST_TEST(!s.cancel);
+  h.sched.cancel(job, 2);
+  auto second = h.turn(2);
+  BOOST_TEST_REQUIRE(second.stops.size() == 2u);
+  for (const auto& s : second.stops)
+    BOOST_TEST(s.cancel);
+}
+
 BOOST_AUTO_TEST_CASE(a_cancelled_job_drops_its_waiting_retries) {
   scheduler_harness h;
   auto job = h.add_job(2);
@@ -688,6 +721,31 @@ BOOST_AUTO_TEST_CASE(a_paused_job_resumes_with_the_parallelism_it_had) {
   BOOST_TEST(h.sched.resume(job, 64));
   BOOST_TEST(h.turn(2).dispatches.size() == 3u); // its own 3, not the runtime's 64
   BOOST_TEST((h.stored_job(job).state == job_state::running));
+}
+
+BOOST_AUTO_TEST_CASE(a_job_paused_through_parallelism_zero_resumes_with_the_parallelism_it_had) {
+  scheduler_harness h;
+  auto job = h.add_job(10, job_with(3));
+  auto ds = h.turn(0).dispatches;
+  BOOST_TEST_REQUIRE(ds.size() == 3u);
+  h.sched.set_job_parallelism(job, 0);
+  for (const auto& d : ds)
+    h.complete(d, outcome_kind::ok, 1);
+  BOOST_TEST(h.turn(1).dispatches.empty());
+  BOOST_TEST(h.sched.resume(job, 64));
+  BOOST_TEST(h.turn(2).dispatches.size() == 3u); // its own 3, not the runtime's 64
+}
+
+BOOST_AUTO_TEST_CASE(parallelism_for_a_job_not_running_here_pauses_or_unpauses_it_in_the_store) {
+  scheduler_harness h;
+  auto job = h.add_stored_job(4, job_state::pending);
+  h.sched.set_job_parallelism(job, 0);
+  h.turn(0);
+  BOOST_TEST((h.stored_job(job).state == job_state::paused));
+  h.sched.set_job_parallelism(job, 2);
+  h.turn(1);
+  // Not "running": no process runs it until one submits it.
+  BOOST_TEST((h.stored_job(job).state == job_state::pending));
 }
 
 BOOST_AUTO_TEST_CASE(a_job_stored_paused_stays_paused_when_activated_until_resumed) {

@@ -11,6 +11,7 @@
 #include <rocksdb/db.h>
 
 #include "storage/encoding.hpp"
+#include "storage/store_lock.hpp"
 #include "temp_dir.hpp"
 #include "test_util.hpp"
 
@@ -90,7 +91,7 @@ BOOST_AUTO_TEST_CASE(opening_a_missing_directory_creates_an_empty_store) {
 }
 
 BOOST_AUTO_TEST_CASE(a_second_open_of_an_owned_store_fails_with_store_busy) {
-  // flock locks belong to an open file description, so a second open in the same process
+  // The lock belongs to an open file description, so a second open in the same process
   // conflicts just as another process would.
   test::temp_dir dir;
   auto first = must_open(dir.path());
@@ -98,6 +99,16 @@ BOOST_AUTO_TEST_CASE(a_second_open_of_an_owned_store_fails_with_store_busy) {
   BOOST_TEST_REQUIRE(!second.has_value());
   BOOST_TEST((second.error().code == errc::store_busy));
   BOOST_TEST(second.error().message.find(std::to_string(::getpid())) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_stores_lock_is_seen_held_only_while_its_owner_has_it_open) {
+  test::temp_dir dir;
+  BOOST_TEST(!store_lock::held(dir.path())); // no lock file yet
+  auto owner = must_open(dir.path());
+  BOOST_TEST(store_lock::held(dir.path()));
+  owner.reset();
+  BOOST_TEST(!store_lock::held(dir.path()));
+  BOOST_TEST(store::open(dir.path(), sync_mode::off).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(a_store_can_be_opened_again_once_its_owner_closes_it) {
