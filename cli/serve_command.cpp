@@ -101,8 +101,9 @@ int serve_command(const serve_args& args) {
   while (sig <= 0) {
     sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig <= 0 && rt->loop().stopped) {
-      log::error(rt->loop().store_failed ? "the runtime stopped on a store failure: haul serve exits"
-                                         : "the runtime stopped: haul serve exits");
+      log::error(rt->loop().store_failed
+                     ? "the runtime stopped on a store failure: haul serve exits"
+                     : "the runtime stopped: haul serve exits");
       api.draining();
       api.stop();
       control.reset();

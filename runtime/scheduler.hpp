@@ -88,11 +88,11 @@ struct stop_request {
 /// One step of one task, for the debug log; collected only while tracing is on.
 struct task_event {
   enum class step : std::uint8_t {
-    started,   ///< Handed to a worker; `ms` is the start lag: how long it waited since due.
-    succeeded, ///< Ended well.
-    requeued,  ///< Failed (or was stopped) and waits again; `ms`: due in this many ms.
-    dead,      ///< Failed for good: in the dead letter.
-    stopped,   ///< Ended by its job's cancel.
+    started,     ///< Handed to a worker; `ms` is the start lag: how long it waited since due.
+    succeeded,   ///< Ended well.
+    requeued,    ///< Failed (or retried from the dead letter) and waits again; `ms`: due in.
+    dead,        ///< Failed for good: in the dead letter.
+    stopped,     ///< Ended by its job's cancel.
     interrupted, ///< Stopped by a shutdown or a replaced run: waits again, due at once,
                  ///< with its checkpoint; not a failure.
   };
