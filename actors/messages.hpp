@@ -86,6 +86,8 @@ struct job_context {
   std::chrono::milliseconds beat_interval{200};
   caf::actor supervisor;
   caf::actor recovery;
+  /// Counts the task functions running; outlives every worker (the runtime owns it).
+  std::atomic<std::int64_t>* task_functions = nullptr;
 };
 
 /// What the supervisor asks of a run: 0 go on, stop_run (shutdown, lost), cancel_run.

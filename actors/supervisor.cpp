@@ -645,6 +645,7 @@ class supervisor_actor final : public caf::event_based_actor {
     j.ctx->generation = brain_->generation();
     j.ctx->supervisor = caf::actor_cast<caf::actor>(this);
     j.ctx->recovery = recovery_;
+    j.ctx->task_functions = cfg_.health ? &cfg_.health->task_functions : nullptr;
     j.async = static_cast<bool>(kind->start);
     j.blocking = !j.async && !kind->runs_inline(spec.params);
     j.timeout_ms = spec.task_timeout.value_or(cfg_.options.task_timeout).count();

@@ -79,6 +79,20 @@ sched::completion execute(const job_context& job, const run_item& item) {
   }
   worker_task_context ctx(job, item, std::move(input));
   outcome result;
+  struct counted {
+    std::atomic<std::int64_t>* n;
+    explicit counted(std::atomic<std::int64_t>* c)
+        : n(c) {
+      if (n)
+        ++*n;
+    }
+    ~counted() {
+      if (n)
+        --*n;
+    }
+    counted(const counted&) = delete;
+    counted& operator=(const counted&) = delete;
+  } in_function(job.task_functions);
   try {
     result = early ? std::move(*early) : job.run(ctx);
   } catch (const std::exception& e) {

@@ -1,5 +1,12 @@
 #include "cli/exit_codes.hpp"
 
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "haul/runtime.hpp"
+#include "runtime/logging.hpp"
+
 namespace haul::cli {
 
 int exit_code_for(const std::vector<job_status>& finished) {
@@ -30,6 +37,18 @@ int exit_code_for(const error& e) {
   default:
     return exit_error;
   }
+}
+
+int code_after_stop(runtime& rt, int code) {
+  auto left = rt.loop().task_functions;
+  if (left <= 0)
+    return code;
+  log::warn("tasks still running after the stop: exiting without waiting for them; they run "
+            "again next time",
+            {log::num("tasks", static_cast<std::uint64_t>(left))});
+  std::cout.flush();
+  std::fflush(nullptr);
+  ::_exit(code);
 }
 
 } // namespace haul::cli

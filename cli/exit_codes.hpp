@@ -7,6 +7,10 @@
 #include "haul/expected.hpp"
 #include "haul/job.hpp"
 
+namespace haul {
+class runtime;
+}
+
 namespace haul::cli {
 
 enum exit_code : int {
@@ -24,5 +28,12 @@ enum exit_code : int {
 int exit_code_for(const std::vector<job_status>& finished);
 /// The exit code for a failure to start.
 int exit_code_for(const error& e);
+
+/// Returns `code`, after a stopped runtime; or, when task functions are still running (they
+/// ignored their stop request past shutdown_grace, or were declared lost and are stuck),
+/// logs how many and exits the process with `code` at once: the runtime's destructor would
+/// wait for them, perhaps for hours. Every finished task is stored, and these run again
+/// next time, as after a crash.
+int code_after_stop(runtime& rt, int code);
 
 } // namespace haul::cli

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "runtime/logging.hpp"
 #include "runtime/status_json.hpp"
 
 namespace haul::cli {
@@ -43,6 +44,7 @@ progress_display::progress_display(runtime& rt, std::vector<std::string> ids)
     : rt_(rt)
     , ids_(std::move(ids))
     , unicode_(utf8_locale()) {
+  log::set_line_writer([this](const std::string& line) { print_above(line); });
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
@@ -69,6 +71,7 @@ void progress_display::stop() {
   if (thread_.joinable())
     thread_.join();
   draw();
+  log::set_line_writer({});
 }
 
 std::optional<partial_progress> progress_display::partial_of(const job_status& j) {
@@ -97,15 +100,42 @@ std::optional<partial_progress> progress_display::partial_of(const job_status& j
 }
 
 void progress_display::draw() {
+  auto lines = render();
+  if (lines.empty())
+    return; // the runtime stopped: keep the last drawing
+  std::lock_guard<std::mutex> guard(screen_mutex_);
+  frame_ = std::move(lines);
+  put("");
+}
+
+void progress_display::print_above(const std::string& line) {
+  std::lock_guard<std::mutex> guard(screen_mutex_);
+  put(line);
+}
+
+void progress_display::put(const std::string& log_line) {
   std::string out;
-  // Back to the first line of the previous drawing, then overwrite line by line.
+  // Back to the first line of the previous drawing, then overwrite line by line: the screen
+  // is never cleared as a whole, so nothing flickers.
   if (drawn_lines_ > 0)
     out += "\x1b[" + std::to_string(drawn_lines_) + "F";
+  // A log line takes the drawing's place (cleared to the end of the screen first, as the
+  // line may be shorter) and the drawing moves down below it.
+  if (!log_line.empty())
+    out += "\x1b[J" + log_line + "\n";
+  for (const auto& line : frame_)
+    out += "\x1b[2K" + line + "\n";
+  std::fputs(out.c_str(), stderr);
+  std::fflush(stderr);
+  drawn_lines_ = frame_.size();
+}
+
+std::vector<std::string> progress_display::render() {
   std::vector<job_status> jobs;
   for (const auto& id : ids_) {
     auto st = rt_.status(id);
     if (!st)
-      return; // the runtime stopped: keep the last drawing
+      return {};
     jobs.push_back(std::move(*st));
   }
   progress_style style;
@@ -118,17 +148,12 @@ void progress_display::draw() {
     style.columns = columns - 1;
   if (style.columns > 0 && style.columns < 100)
     style.bar_width = style.columns < 70 ? 0 : 12;
-  std::size_t lines = 0;
+  std::vector<std::string> lines;
   for (const auto& j : jobs) {
     auto partial = partial_of(j);
-    out += "\x1b[2K" + progress_line(j, style, partial ? &*partial : nullptr) + "\n";
-    ++lines;
+    lines.push_back(progress_line(j, style, partial ? &*partial : nullptr));
   }
-  if (lines == 0)
-    return;
-  std::fputs(out.c_str(), stderr);
-  std::fflush(stderr);
-  drawn_lines_ = lines;
+  return lines;
 }
 
 } // namespace haul::cli

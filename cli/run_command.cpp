@@ -2,6 +2,7 @@
 // says how they ended. SIGINT/SIGTERM stop gracefully (shutdown_grace); a second one exits
 // at once, which is safe because every write to the store is atomic.
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -43,10 +44,12 @@ int run_command(const run_args& args) {
   }
   if (report_kind_problems(f))
     return exit_usage;
-  // On a terminal the progress display replaces the info log lines, which would scroll it
-  // away; elsewhere (a file, a journal) the log lines are the progress.
+  // On a terminal the bars say what the info lines would, so only warnings and errors are
+  // logged (above the bars) unless the file asks for a level; elsewhere (a file, a
+  // journal) the log lines are the progress.
   bool bars = !args.quiet && ::isatty(STDERR_FILENO) == 1;
-  log::configure(args.quiet || bars ? log::level::warn : f.log_level, f.log_format);
+  bool terse = args.quiet || (bars && !f.log_level_set);
+  log::configure(terse ? std::max(f.log_level, log::level::warn) : f.log_level, f.log_format);
 
   // SIGUSR1 is how the main thread tells the signal thread that the run is over.
   auto signals = block_stop_signals(SIGUSR1);
@@ -111,32 +114,35 @@ int run_command(const run_args& args) {
     stopper.join();
   rt->stop();
   control.reset();
-  if (int sig = received.load(); sig == SIGINT || sig == SIGTERM)
-    return sig == SIGINT ? exit_sigint : exit_sigterm;
-  if (code != exit_ok)
-    return code;
-  if (finished.size() != ids.size()) {
-    std::cerr << "haul: the runtime stopped before every job finished\n";
-    return exit_error;
-  }
-  for (const auto& s : finished) {
-    std::cout << s.id << " " << to_string(s.state) << " succeeded=" << s.tasks.succeeded
-              << " failed=" << s.tasks.failed << " total=" << s.tasks.total
-              << " retries=" << s.retries << "\n";
-    if (s.tasks.failed == 0)
-      continue;
-    // The dead letter, so that nobody has to dig for what failed.
-    constexpr std::size_t shown = 20;
-    if (auto dead = rt->dead_letter(s.id, shown)) {
-      for (const auto& d : *dead)
-        std::cout << "  failed: " << d.label << " (" << d.attempts << " attempts): " << d.error
-                  << "\n";
-      if (s.tasks.failed > dead->size())
-        std::cout << "  ... and " << s.tasks.failed - dead->size() << " more\n";
-      std::cout << "  'haul retry " << s.id << "' queues them again\n";
+  int result = [&]() -> int {
+    if (int sig = received.load(); sig == SIGINT || sig == SIGTERM)
+      return sig == SIGINT ? exit_sigint : exit_sigterm;
+    if (code != exit_ok)
+      return code;
+    if (finished.size() != ids.size()) {
+      std::cerr << "haul: the runtime stopped before every job finished\n";
+      return exit_error;
     }
-  }
-  return exit_code_for(finished);
+    for (const auto& s : finished) {
+      std::cout << s.id << " " << to_string(s.state) << " succeeded=" << s.tasks.succeeded
+                << " failed=" << s.tasks.failed << " total=" << s.tasks.total
+                << " retries=" << s.retries << "\n";
+      if (s.tasks.failed == 0)
+        continue;
+      // The dead letter, so that nobody has to dig for what failed.
+      constexpr std::size_t shown = 20;
+      if (auto dead = rt->dead_letter(s.id, shown)) {
+        for (const auto& d : *dead)
+          std::cout << "  failed: " << d.label << " (" << d.attempts << " attempts): " << d.error
+                    << "\n";
+        if (s.tasks.failed > dead->size())
+          std::cout << "  ... and " << s.tasks.failed - dead->size() << " more\n";
+        std::cout << "  'haul retry " << s.id << "' queues them again\n";
+      }
+    }
+    return exit_code_for(finished);
+  }();
+  return code_after_stop(*rt, result);
 }
 
 } // namespace haul::cli

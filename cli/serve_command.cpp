@@ -126,7 +126,7 @@ int serve_command(const serve_args& args) {
   rt->stop();
   api.stop();
   control.reset();
-  return sig == SIGINT ? exit_sigint : exit_sigterm;
+  return code_after_stop(*rt, sig == SIGINT ? exit_sigint : exit_sigterm);
 }
 
 } // namespace haul::cli

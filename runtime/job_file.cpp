@@ -315,8 +315,10 @@ expected<job_file> parse_job_file(const std::string& text, const std::string& pa
       if (auto* n = r.get("log_level")) {
         auto v = n->value<std::string>();
         auto lvl = v ? log::parse_level(*v) : std::nullopt;
-        if (lvl)
+        if (lvl) {
           out.log_level = *lvl;
+          out.log_level_set = true;
+        }
         else
           p.add(n->source(),
                 "runtime.log_level: expected \"debug\", \"info\", \"warn\" or \"error\"");

@@ -35,6 +35,7 @@ struct job_file {
   runtime_options runtime;
   bool store_set = false; ///< [runtime] store was given (else the default applies).
   log::level log_level = log::level::info;
+  bool log_level_set = false; ///< The file says log_level (else it is the default).
   log::format log_format = log::format::text;
   std::vector<job_spec> jobs;
   std::vector<job_places> places; ///< One per job, in the same order.

@@ -1,6 +1,7 @@
 #include "runtime/logging.hpp"
 
 #include <atomic>
+#include <mutex>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -11,9 +12,12 @@ namespace {
 
 std::atomic<level> threshold_{level::info};
 std::atomic<format> format_{format::text};
+std::mutex writer_mutex_;
+line_writer writer_; ///< Guarded by writer_mutex_; empty: spdlog's stderr sink.
+std::atomic<bool> has_writer_{false};
 
 spdlog::logger& logger() {
-  // stderr, unbuffered per line: logs interleave sanely with a progress display on stdout.
+  // stderr, flushed per line, so that lines of several threads never interleave mid-line.
   static auto instance = [] {
     auto l = spdlog::stderr_logger_mt("haul");
     l->set_level(spdlog::level::trace);
@@ -130,7 +134,18 @@ void event(level lvl, std::string_view message, const std::vector<field>& fields
       line += " " + f.key + "=" +
               (f.number || f.value.find(' ') == std::string::npos ? f.value : json_quote(f.value));
   }
+  if (has_writer_.load()) {
+    std::lock_guard<std::mutex> guard(writer_mutex_);
+    if (writer_)
+      return writer_(line);
+  }
   logger().log(spdlog::level::info, "{}", line);
+}
+
+void set_line_writer(line_writer writer) {
+  std::lock_guard<std::mutex> guard(writer_mutex_);
+  writer_ = std::move(writer);
+  has_writer_ = static_cast<bool>(writer_);
 }
 
 } // namespace haul::log

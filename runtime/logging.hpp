@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +56,14 @@ inline void debug(std::string_view m, const std::vector<field>& f = {}) {
   event(level::debug, m, f);
 }
 bool enabled(level lvl);
+
+/// Where each log line goes instead of stderr while a terminal display shares stderr with
+/// the log: the display takes its own lines away, prints the log line, and draws them again,
+/// so a warning never tears the bars. Called with the line (no newline) on the logging
+/// thread, one line at a time. An empty function sends lines to stderr again; it returns
+/// only once no line is being written through the old writer.
+using line_writer = std::function<void(const std::string& line)>;
+void set_line_writer(line_writer writer);
 
 /// JSON string literal of s, quotes included.
 std::string json_quote(std::string_view s);

@@ -18,6 +18,9 @@ struct loop_health {
   /// The supervisor has quit: after stop(), or on its own after a store failure.
   std::atomic<bool> stopped{false};
   std::atomic<bool> store_failed{false};
+  /// Task functions of blocking and inline kinds running now, written by the workers. After
+  /// a stop, what is left ignored its stop request for longer than the grace.
+  std::atomic<std::int64_t> task_functions{0};
 };
 
 } // namespace haul

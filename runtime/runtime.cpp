@@ -381,8 +381,8 @@ static_assert(loop_health::probe_interval == std::chrono::milliseconds(1000),
 
 loop_report runtime::loop() const {
   const auto& h = *impl_->health;
-  return {h.last_turn_ms.load(), h.lag_ms.load(), h.last_probe_ms.load(), h.stopped.load(),
-          h.store_failed.load()};
+  return {h.last_turn_ms.load(), h.lag_ms.load(),       h.last_probe_ms.load(),
+          h.stopped.load(),      h.store_failed.load(), h.task_functions.load()};
 }
 
 const runtime_options& runtime::options() const {

@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE haul_cli
 #include <boost/test/unit_test.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -13,6 +14,8 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <poll.h>
+#include <pty.h>
 
 #include "../unit/temp_dir.hpp"
 #include "haul_process.hpp"
@@ -72,6 +75,78 @@ std::vector<std::string> lines_of(const std::string& text) {
     out.push_back(line);
   return out;
 }
+
+/// `haul ARGS...` on a pseudo-terminal of 120 columns, as a person at a terminal runs it.
+class on_terminal {
+ public:
+  explicit on_terminal(const std::vector<std::string>& args) {
+    winsize ws{};
+    ws.ws_row = 40;
+    ws.ws_col = 120;
+    pid_ = ::forkpty(&master_, nullptr, nullptr, &ws);
+    BOOST_REQUIRE_MESSAGE(pid_ >= 0, "forkpty failed");
+    if (pid_ == 0) {
+      std::vector<char*> argv{const_cast<char*>("haul")};
+      for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(HAUL_BINARY, argv.data());
+      ::_exit(127);
+    }
+  }
+  ~on_terminal() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(master_);
+  }
+  on_terminal(const on_terminal&) = delete;
+  on_terminal& operator=(const on_terminal&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+  /// Reads what the terminal showed until `text` appears in it; false when haul closed the
+  /// terminal first or 30 s passed.
+  bool read_until(const std::string& text) {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (screen_.find(text) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline || !read_some(100))
+        return false;
+    }
+    return true;
+  }
+
+  /// Reads to the end (haul closed the terminal) and returns the exit code.
+  int finish() {
+    while (read_some(30'000)) {
+    }
+    exited_ = true;
+    return wait_exit(pid_);
+  }
+
+  const std::string& screen() const { return screen_; }
+
+ private:
+  /// False at the end of the output (EIO once the child's side is closed).
+  bool read_some(int timeout_ms) {
+    pollfd p{master_, POLLIN, 0};
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n == 0)
+      return true; // nothing yet; the caller's deadline decides
+    char buf[4096];
+    auto got = ::read(master_, buf, sizeof(buf));
+    if (got <= 0)
+      return false;
+    screen_.append(buf, static_cast<std::size_t>(got));
+    return true;
+  }
+
+  int master_ = -1;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::string screen_;
+};
 
 } // namespace
 
@@ -211,6 +286,59 @@ BOOST_AUTO_TEST_CASE(a_second_signal_exits_at_once_and_leaves_the_store_consiste
   BOOST_TEST(run_haul({"cancel", "stubborn", "--store", store}, cancel_log) == 0,
              read_text(cancel_log));
   BOOST_TEST(run_haul({"run", file}, log) == 4, read_text(log)); // cancelled: exit 4
+}
+
+BOOST_AUTO_TEST_CASE(one_signal_waits_out_the_grace_for_tasks_that_ignore_it_then_exits_143) {
+  temp_dir dir;
+  auto path = dir.sub("jobs.toml");
+  std::ofstream(path) << "[runtime]\nstore = \"store\"\nshutdown_grace = \"1s\"\n\n"
+                         "[[job]]\nname = \"stubborn\"\nkind = \"noop\"\ntasks = 4\n"
+                         "sleep_ms = 60000\nignore_stop = 1\n";
+  auto log = dir.sub("run.log");
+  pid_t pid = start_haul_with({"run", path}, log);
+  wait_running(dir.sub("store"), dir, 0);
+  auto signalled = std::chrono::steady_clock::now();
+  ::kill(pid, SIGTERM);
+  BOOST_TEST(wait_exit(pid) == 143, read_text(log));
+  auto took = std::chrono::steady_clock::now() - signalled;
+  BOOST_TEST((took >= 1s)); // it gave the tasks their grace...
+  BOOST_TEST((took < 30s)); // ...and not the minute they would have taken
+  auto st = status_of(dir.sub("store"), dir);
+  BOOST_TEST(st["jobs"][0]["tasks"]["succeeded"] == 0);
+  BOOST_TEST(st["jobs"][0]["tasks"]["pending"] == 4); // all of them run again next time
+}
+
+BOOST_AUTO_TEST_CASE(on_a_terminal_log_lines_print_above_the_bars_which_are_drawn_again) {
+  temp_dir dir;
+  auto file = job_file(dir, "slow", "tasks = 1000\nsleep_ms = 50\nparallelism = 2\n");
+  on_terminal term({"run", file});
+  BOOST_REQUIRE_MESSAGE(term.read_until("in flight"), term.screen());
+  ::kill(term.pid(), SIGINT);
+  BOOST_TEST(term.finish() == 130, term.screen());
+  const auto& out = term.screen();
+  // The warning takes the drawing's place: cleared to the end of the screen, then the line...
+  auto warning = out.find("warn signal received");
+  BOOST_TEST_REQUIRE(warning != std::string::npos, out);
+  auto cleared = out.rfind("\x1b[J", warning);
+  BOOST_TEST_REQUIRE(cleared != std::string::npos, out);
+  BOOST_TEST(out.find('\n', cleared) > warning, out); // the same line as the clear
+  // ...and the bars come back below it.
+  BOOST_TEST(out.find("\x1b[2Kslow", warning) != std::string::npos, out);
+  // Info lines are the bars' news, so they stay off the terminal by default.
+  BOOST_TEST(out.find("info job created") == std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(on_a_terminal_a_log_level_the_file_sets_is_honoured_above_the_bars) {
+  temp_dir dir;
+  auto path = dir.sub("jobs.toml");
+  std::ofstream(path) << "[runtime]\nstore = \"store\"\nlog_level = \"debug\"\n\n"
+                         "[[job]]\nname = \"few\"\nkind = \"noop\"\ntasks = 3\n";
+  on_terminal term({"run", path});
+  BOOST_TEST(term.finish() == 0, term.screen());
+  const auto& out = term.screen();
+  BOOST_TEST(out.find("debug task started") != std::string::npos, out);
+  BOOST_TEST(out.find("info job created") != std::string::npos, out);
+  BOOST_TEST(out.find("\x1b[2Kfew") != std::string::npos, out); // and the bars
 }
 
 BOOST_AUTO_TEST_CASE(status_watch_follows_a_run_until_a_signal) {
