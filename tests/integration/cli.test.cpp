@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_a_message) {
   // Both name the place: the file, line 11 (sleep_ms), column 12 (its value).
   BOOST_TEST(
       read_text(bad_log).find(
-          bad + ":11:12: job bad: sleep_ms: expected a non-negative integer, found 'soon'\n") !=
+          bad + ":11:12: job bad: sleep_ms: expected a non-negative integer, found \"soon\"\n") !=
           std::string::npos,
       read_text(bad_log));
   BOOST_TEST(
