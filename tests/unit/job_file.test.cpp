@@ -237,8 +237,8 @@ BOOST_AUTO_TEST_CASE(a_duration_that_is_not_a_string_is_a_type_error) {
 }
 
 BOOST_AUTO_TEST_CASE(a_zero_report_interval_becomes_one_millisecond) {
-  // SURPRISING (undocumented): report_interval = "0s" is silently raised to 1 ms rather than
-  // rejected or documented; every other duration keeps 0.
+  // As docs/job-file.md says: a report every 0 ms would be a busy loop; every other duration
+  // keeps 0.
   auto f = parse_ok("[runtime]\nreport_interval = \"0s\"\nshutdown_grace = \"0s\"\n" + a_job);
   BOOST_TEST(f.runtime.report_interval.count() == 1);
   BOOST_TEST(f.runtime.shutdown_grace.count() == 0);
