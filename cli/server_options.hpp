@@ -12,7 +12,9 @@
 
 namespace haul::cli {
 
-/// `listen`: --listen, empty for the file's. Fails with invalid_argument, "FILE: what".
+/// `listen`: --listen, empty for the file's. Fails with invalid_argument, one problem a line,
+/// each "FILE:LINE:COLUMN: server.KEY: what" at the key it is about; a bad `listen` alone,
+/// as "--listen: what".
 expected<service::api_options> api_options_of(const job_file& f, const std::string& listen);
 
 } // namespace haul::cli

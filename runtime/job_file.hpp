@@ -30,6 +30,17 @@ struct job_places {
   std::map<std::string, file_place, std::less<>> params;
 };
 
+/// Where the [server] table and its keys are (0:0 for an absent key), for the checks that
+/// `haul serve` and `haul validate` make after parsing (an unset token_env variable, ...).
+struct server_places {
+  file_place table;
+  file_place listen;
+  file_place token_env;
+  std::vector<file_place> export_roots; ///< One per server_settings::export_roots entry.
+  file_place s3;                        ///< The [server.s3] table.
+  std::map<std::string, file_place, std::less<>> s3_keys; ///< By param: "s3.endpoint".
+};
+
 struct job_file {
   std::string path;
   runtime_options runtime;
@@ -41,7 +52,11 @@ struct job_file {
   std::vector<job_places> places; ///< One per job, in the same order.
   /// The [server] table (haul serve); a file with one may have no [[job]].
   std::optional<service::server_settings> server;
+  server_places server_at;
 };
+
+/// "FILE:LINE:COLUMN: ", or "FILE: " for a place that is not known (0:0).
+std::string place_text(const std::string& path, file_place at);
 
 /// Fails with invalid_argument; the message holds one line per problem.
 expected<job_file> load_job_file(const std::string& path);

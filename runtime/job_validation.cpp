@@ -33,9 +33,7 @@ file_place place_for(const job_places& places, const std::string& message) {
 
 std::vector<std::string> check_job_kinds(const job_file& file, const kind_registry& kinds) {
   std::vector<std::string> out;
-  auto at = [&](file_place p) {
-    return file.path + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": ";
-  };
+  auto at = [&](file_place p) { return place_text(file.path, p); };
   for (std::size_t i = 0; i < file.jobs.size() && i < file.places.size(); ++i) {
     const auto& spec = file.jobs[i];
     const auto& places = file.places[i];

@@ -73,20 +73,26 @@ outcome run_noop(task_context& ctx) {
 }
 
 std::string validate_noop(const job_params& p) {
+  std::vector<std::string_view> noop_keys = {"sleep_ms", "fail_first", "fail_every", "ignore_stop",
+                                             "witness"};
+  noop_keys.insert(noop_keys.end(), common_job_keys().begin(), common_job_keys().end());
   problem_list problems;
   for (const auto& [key, value] : p) {
-    if (key == "witness")
+    if (key == "witness") {
+      if (value.empty())
+        problems.add("witness: expected a file path, found an empty string");
       continue;
+    }
     if (key != "sleep_ms" && key != "fail_first" && key != "fail_every" && key != "ignore_stop") {
       problems.add(
-          "unknown key '" + key + "'" +
-          did_you_mean(key, {"sleep_ms", "fail_first", "fail_every", "ignore_stop", "witness"}) +
+          "unknown key '" + key + "'" + did_you_mean(key, noop_keys) +
           " for kind noop (expected sleep_ms, fail_first, fail_every, ignore_stop, witness)");
       continue;
     }
-    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
-        value.size() > 18)
-      problems.add(key + ": expected a non-negative integer, found '" + value + "'");
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos)
+      problems.add(key + ": expected a non-negative integer, found " + shown_value(value));
+    else if (value.size() > 18)
+      problems.add(key + ": expected an integer of at most 18 digits, found " + value);
   }
   if (!problems.empty())
     return problems.to_error().message;

@@ -1,6 +1,7 @@
 #include "runtime/param_values.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 
 #include "runtime/duration.hpp"
@@ -16,7 +17,7 @@ expected<bool> param_flag(const job_params& p, const std::string& key, bool fall
   if (it->second == "false")
     return false;
   return make_error(errc::invalid_argument,
-                    key + ": expected true or false, found '" + it->second + "'");
+                    key + ": expected true or false, found " + shown_value(it->second));
 }
 
 expected<std::uint64_t> param_size(const job_params& p, const std::string& key,
@@ -26,8 +27,8 @@ expected<std::uint64_t> param_size(const job_params& p, const std::string& key,
     return fallback;
   auto v = parse_size(it->second);
   if (!v)
-    return make_error(errc::invalid_argument,
-                      key + ": expected a size such as \"64MiB\", found '" + it->second + "'");
+    return make_error(errc::invalid_argument, key + ": expected " + v.error().message + ", found " +
+                                                  shown_value(it->second));
   return *v;
 }
 
@@ -38,8 +39,8 @@ expected<std::chrono::milliseconds> param_duration(const job_params& p, const st
     return fallback;
   auto v = parse_duration_ms(it->second);
   if (!v)
-    return make_error(errc::invalid_argument,
-                      key + ": expected a duration such as \"30s\", found '" + it->second + "'");
+    return make_error(errc::invalid_argument, key + ": expected " + v.error().message + ", found " +
+                                                  shown_value(it->second));
   return std::chrono::milliseconds(*v);
 }
 
@@ -53,7 +54,7 @@ expected<std::uint32_t> param_count(const job_params& p, const std::string& key,
       std::stoul(v) < lo || std::stoul(v) > hi)
     return make_error(errc::invalid_argument, key + ": expected an integer from " +
                                                   std::to_string(lo) + " to " + std::to_string(hi) +
-                                                  ", found '" + v + "'");
+                                                  ", found " + shown_value(v));
   return static_cast<std::uint32_t>(std::stoul(v));
 }
 
@@ -71,7 +72,49 @@ expected<std::string> param_choice(const job_params& p, const std::string& key,
     list += '"' + std::string(c) + '"';
   }
   return make_error(errc::invalid_argument,
-                    key + ": expected one of " + list + ", found '" + it->second + "'");
+                    key + ": expected one of " + list + ", found " + shown_value(it->second));
+}
+
+expected<std::string> param_secret_env(const job_params& p, const std::string& key,
+                                       std::string fallback) {
+  auto it = p.find(key);
+  std::string name = it == p.end() ? std::move(fallback) : it->second;
+  if (it == p.end() && name.empty())
+    return name;
+  if (auto why = env_name_problem(name); !why.empty())
+    return make_error(errc::invalid_argument, key + ": " + why);
+  if (!env_set(name))
+    return make_error(errc::invalid_argument,
+                      key + ": environment variable " + name + " is not set");
+  return name;
+}
+
+std::string shown_value(std::string_view value) {
+  if (value == "true" || value == "false")
+    return std::string(value);
+  // As scalar_text writes a TOML number: an optional '-', then digits.
+  auto digits = value.starts_with('-') ? value.substr(1) : value;
+  if (!digits.empty() && digits.front() >= '0' && digits.front() <= '9') {
+    double d = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), d);
+    if (ec == std::errc() && end == value.data() + value.size())
+      return std::string(value);
+  }
+  return '"' + std::string(value) + '"';
+}
+
+std::string env_name_problem(std::string_view name) {
+  if (name.empty())
+    return "expected the name of an environment variable, found an empty string";
+  bool ok = !(name.front() >= '0' && name.front() <= '9') &&
+            std::all_of(name.begin(), name.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '_';
+            });
+  // The value is not repeated: someone may have written the secret itself here.
+  return ok ? std::string()
+            : "expected the name of an environment variable (letters, digits and '_'), found "
+              "other text; the secret goes in that variable, never in the job file";
 }
 
 bool env_set(const std::string& name) {
@@ -107,6 +150,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 } // namespace
+
+const std::vector<std::string_view>& common_job_keys() {
+  static const std::vector<std::string_view> keys = {"name",         "kind",
+                                                     "tasks",        "parallelism",
+                                                     "max_attempts", "initial_backoff",
+                                                     "backoff_base", "max_backoff",
+                                                     "task_timeout", "fingerprint"};
+  return keys;
+}
 
 std::string nearest_key(std::string_view key, const std::vector<std::string_view>& candidates) {
   std::string_view best;

@@ -1,11 +1,13 @@
 #pragma once
 
 // Typed values of a job's params (the strings of its [[job]] table), with errors that name
-// the key and what was expected: "part_size: expected a size such as \"64MiB\", found 'x'".
-// Each getter returns the fallback when the key is absent.
+// the key, what was expected and what was found: `part_size: expected a size such as
+// "512", "64KiB", "16MiB", "1GiB", found "x"`. Each getter returns the fallback when the key
+// is absent.
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,20 @@ expected<std::uint32_t> param_count(const job_params& p, const std::string& key,
 expected<std::string> param_choice(const job_params& p, const std::string& key,
                                    std::string fallback,
                                    std::initializer_list<std::string_view> choices);
+/// The name of an environment variable holding a secret; the variable must be set and not
+/// empty. An empty `fallback` makes the key optional (then "" when absent). A value that is
+/// not a variable's name is never echoed: it may be the secret itself.
+expected<std::string> param_secret_env(const job_params& p, const std::string& key,
+                                       std::string fallback);
+
+/// A param's value as messages show it after "found": numbers and booleans bare, as TOML
+/// writes them, other text in double quotes. A job's params have lost their TOML type, so
+/// this is how the value most likely looked in the file.
+std::string shown_value(std::string_view value);
+
+/// Empty when `name` can name an environment variable (letters, digits, '_', not starting
+/// with a digit), else what is wrong, completing "KEY: ".
+std::string env_name_problem(std::string_view name);
 
 /// A params parser's problems, collected so that validation reports every problem of a job
 /// rather than the first: each check records its error and the parser goes on.
@@ -49,6 +65,11 @@ class problem_list {
  private:
   std::vector<std::string> messages_;
 };
+
+/// The keys of a [[job]] table that are not params (name, kind, tasks, parallelism, the retry
+/// policy, task_timeout, fingerprint). A misspelt one arrives at the kind as a param, so a
+/// kind's unknown-key message suggests from these too.
+const std::vector<std::string_view>& common_job_keys();
 
 /// Of `candidates`, the one closest to `key` by edit distance when it is a likely typo (at
 /// most two edits away); empty when none is.

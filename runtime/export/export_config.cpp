@@ -35,7 +35,8 @@ expected<std::string> url_path(std::string_view raw) {
     };
     if (i + 2 >= raw.size() || hex(raw[i + 1]) < 0 || hex(raw[i + 2]) < 0)
       return make_error(errc::invalid_argument,
-                        "target: bad %-escape in '" + std::string(raw) + "'");
+                        "target: expected %XX escapes of two hex digits, found " +
+                            shown_value("file://" + std::string(raw)));
     out += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
     i += 2;
   }
@@ -50,12 +51,13 @@ expected<void> parse_target(const job_params& p, export_config& c) {
   if (t.starts_with("file://")) {
     auto rest = std::string_view(t).substr(7);
     if (!rest.starts_with("/"))
-      return bad("target", "expected file:///ABSOLUTE/PATH (three slashes), found '" + t + "'");
+      return bad("target",
+                 "expected file:///ABSOLUTE/PATH (three slashes), found " + shown_value(t));
     auto path = url_path(rest);
     if (!path)
       return path.error();
     if (path->back() == '/')
-      return bad("target", "names a directory, not a file: '" + t + "'");
+      return bad("target", "expected the path of a file, found a directory " + shown_value(t));
     c.target = export_config::target_type::file;
     c.file_path = std::move(*path);
     for (const auto& [k, v] : p)
@@ -65,9 +67,9 @@ expected<void> parse_target(const job_params& p, export_config& c) {
   }
   std::string scheme, bucket, key;
   if (!split_url(t, scheme, bucket, key) || scheme != "s3")
-    return bad("target", "expected s3://BUCKET/KEY or file:///PATH, found '" + t + "'");
+    return bad("target", "expected s3://BUCKET/KEY or file:///PATH, found " + shown_value(t));
   if (key.empty() || key.back() == '/')
-    return bad("target", "expected an object key after the bucket, found '" + t + "'");
+    return bad("target", "expected an object key after the bucket, found " + shown_value(t));
   c.target = export_config::target_type::s3;
   c.s3_key = key;
   c.upload.target = upload::upload_config::target_type::s3;
@@ -81,16 +83,21 @@ expected<void> parse_target(const job_params& p, export_config& c) {
 expected<export_config> parse_export_config(const job_params& p) {
   export_config c;
   problem_list problems;
+  std::vector<std::string_view> known(plain_keys.begin(), plain_keys.end());
+  for (auto k : upload::known_s3_keys())
+    known.push_back(k);
+  known.insert(known.end(), common_job_keys().begin(), common_job_keys().end());
   for (const auto& [k, v] : p)
     if (plain_keys.count(k) == 0 && !upload::is_s3_key(k))
-      problems.add("unknown key '" + k + "'" +
-                   did_you_mean(k, {plain_keys.begin(), plain_keys.end()}) +
+      problems.add("unknown key '" + k + "'" + did_you_mean(k, known) +
                    " for kind export (expected source, target, compression, "
                    "compression_level, part_size, part_attempts, "
                    "connect_timeout, stall_timeout, transfer_timeout and [job.s3] keys)");
   auto src = p.find("source");
-  if (src == p.end() || src->second.empty())
+  if (src == p.end())
     problems.add("source: missing: the SQLite database to export");
+  else if (src->second.empty())
+    problems.add("source: expected the SQLite database to export, found an empty string");
   else
     c.source = src->second;
   problems.ok(parse_target(p, c));
@@ -103,15 +110,19 @@ expected<export_config> parse_export_config(const job_params& p) {
   if (problems.ok(level) && codec) {
     c.level = static_cast<int>(*level);
     if (*level != 0 && c.codec == compression::none)
-      problems.add(bad("compression_level", "needs compression = \"gzip\" or \"zstd\""));
+      problems.add(bad("compression_level", "needs compression = \"gzip\" or \"zstd\", found "
+                                            "compression = \"none\""));
+    else if (c.codec == compression::gzip && c.level > 9)
+      problems.add(bad("compression_level", "expected an integer from 1 to 9 for gzip, found " +
+                                                std::to_string(c.level)));
     else if (auto e = make_part_encoder(c.codec, c.level); !e)
-      problems.add(e.error());
+      problems.add(e.error()); // a zstd library with fewer levels than 22
   }
   auto part = param_size(p, "part_size", c.part_size);
   if (problems.ok(part)) {
     if (*part < min_part_size || *part > max_part_size)
-      problems.add(bad("part_size", "expected 5MiB to 5GiB (S3's part sizes), found '" +
-                                        p.at("part_size") + "'"));
+      problems.add(bad("part_size", "expected 5MiB to 5GiB (S3's part sizes), found " +
+                                        shown_value(p.at("part_size"))));
     c.part_size = *part;
   }
   auto attempts = param_count(p, "part_attempts", c.part_attempts, 1, 100);
@@ -126,7 +137,8 @@ expected<export_config> parse_export_config(const job_params& p) {
   if (timeouts) {
     c.upload.timeouts = {*connect, *total, *stall};
     if (c.upload.timeouts.connect.count() <= 0)
-      problems.add(bad("connect_timeout", "must be positive"));
+      problems.add(bad("connect_timeout", "expected a positive duration, found " +
+                                              shown_value(p.at("connect_timeout"))));
   }
   if (!problems.empty())
     return problems.to_error();

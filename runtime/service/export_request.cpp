@@ -167,9 +167,11 @@ expected<fs::path> canonical_root(const std::string& dir) {
   std::error_code ec;
   auto real = fs::canonical(dir, ec);
   if (ec)
-    return make_error(errc::invalid_argument, "export root \"" + dir + "\": " + ec.message());
+    return make_error(errc::invalid_argument,
+                      "expected an existing directory, found \"" + dir + "\": " + ec.message());
   if (!fs::is_directory(real, ec))
-    return make_error(errc::invalid_argument, "export root \"" + dir + "\": not a directory");
+    return make_error(errc::invalid_argument,
+                      "expected a directory, found \"" + dir + "\", which is not one");
   return real;
 }
 

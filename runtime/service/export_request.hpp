@@ -26,7 +26,8 @@ struct export_api_settings {
 /// message says which field is wrong and how.
 expected<job_spec> export_job_from_request(std::string_view body, const export_api_settings& s);
 
-/// The canonical form of an export root; fails when it is not an existing directory.
+/// The canonical form of an export root; fails when it is not an existing directory, with a
+/// message that completes "server.export_roots[N]: ".
 expected<std::filesystem::path> canonical_root(const std::string& dir);
 
 /// The name of the job a POST exporting to `target` gets: one per target, so that a second

@@ -42,7 +42,7 @@ expected<void> parse_target(const job_params& p, upload_config& c) {
   const auto& t = it->second;
   std::string scheme, host, rest;
   if (!split_url(t, scheme, host, rest))
-    return bad("target", "expected an http://, https:// or s3:// URL, found '" + t + "'");
+    return bad("target", "expected an http://, https:// or s3:// URL, found " + shown_value(t));
   if (scheme == "http" || scheme == "https") {
     c.target = upload_config::target_type::http;
     c.http_base = t;
@@ -54,7 +54,7 @@ expected<void> parse_target(const job_params& p, upload_config& c) {
     return {};
   }
   if (scheme != "s3")
-    return bad("target", "expected an http://, https:// or s3:// URL, found '" + t + "'");
+    return bad("target", "expected an http://, https:// or s3:// URL, found " + shown_value(t));
   c.target = upload_config::target_type::s3;
   c.s3.bucket = host;
   c.s3.prefix = rest;
@@ -69,46 +69,53 @@ bool is_s3_key(std::string_view key) {
   return s3_keys.count(key) != 0;
 }
 
+std::vector<std::string_view> known_s3_keys() {
+  return {s3_keys.begin(), s3_keys.end()};
+}
+
 expected<void> parse_s3_settings(const job_params& p, s3_settings& s3) {
+  problem_list problems;
   if (auto e = p.find("s3.endpoint"); e != p.end()) {
     std::string path;
     if (!split_url(e->second, s3.scheme, s3.host, path) ||
-        (s3.scheme != "http" && s3.scheme != "https") || !path.empty())
-      return bad("s3.endpoint",
-                 "expected http(s)://HOST[:PORT] with no path, found '" + e->second + "'");
+        (s3.scheme != "http" && s3.scheme != "https") || !path.empty()) {
+      problems.add("s3.endpoint: expected http(s)://HOST[:PORT] with no path, found " +
+                   shown_value(e->second));
+      s3.scheme = "https";
+      s3.host.clear();
+    }
   }
   if (auto r = p.find("s3.region"); r != p.end()) {
     if (r->second.empty() || r->second.find_first_of(" /") != std::string::npos)
-      return bad("s3.region", "expected a region such as \"us-east-1\" or \"auto\"");
-    s3.region = r->second;
+      problems.add("s3.region: expected a region such as \"us-east-1\" or \"auto\", found " +
+                   shown_value(r->second));
+    else
+      s3.region = r->second;
   }
   if (s3.host.empty())
     s3.host = "s3." + s3.region + ".amazonaws.com";
-  if (auto v = p.find("s3.access_key_env"); v != p.end())
-    s3.access_key_env = v->second;
-  if (auto v = p.find("s3.secret_key_env"); v != p.end())
-    s3.secret_key_env = v->second;
-  if (auto v = p.find("s3.session_token_env"); v != p.end())
-    s3.session_token_env = v->second;
+  auto access = param_secret_env(p, "s3.access_key_env", s3.access_key_env);
+  auto secret = param_secret_env(p, "s3.secret_key_env", s3.secret_key_env);
+  auto session = param_secret_env(p, "s3.session_token_env", s3.session_token_env);
+  if (problems.ok(access))
+    s3.access_key_env = *access;
+  if (problems.ok(secret))
+    s3.secret_key_env = *secret;
+  if (problems.ok(session))
+    s3.session_token_env = *session;
   auto path_style = param_flag(p, "s3.path_style", false);
-  if (!path_style)
-    return path_style.error();
-  s3.path_style = *path_style;
+  if (problems.ok(path_style))
+    s3.path_style = *path_style;
   auto sign = param_flag(p, "s3.sign_payload", false);
-  if (!sign)
-    return sign.error();
-  s3.sign_payload = *sign;
-  if (!s3.path_style && s3.bucket.find('.') != std::string::npos && s3.scheme == "https")
-    return bad("s3.path_style", "bucket '" + s3.bucket +
-                                    "' has dots, which break TLS for virtual-hosted "
-                                    "addressing: set s3.path_style = true");
-  for (const auto* key : {&s3.access_key_env, &s3.secret_key_env})
-    if (!env_set(*key))
-      return bad(key == &s3.access_key_env ? "s3.access_key_env" : "s3.secret_key_env",
-                 "environment variable " + *key + " is not set");
-  if (!s3.session_token_env.empty() && !env_set(s3.session_token_env))
-    return bad("s3.session_token_env",
-               "environment variable " + s3.session_token_env + " is not set");
+  if (problems.ok(sign))
+    s3.sign_payload = *sign;
+  if (path_style && !s3.path_style && s3.bucket.find('.') != std::string::npos &&
+      s3.scheme == "https")
+    problems.add("target: bucket '" + s3.bucket +
+                 "' has dots, which break TLS for virtual-hosted addressing: set "
+                 "s3.path_style = true");
+  if (!problems.empty())
+    return problems.to_error();
   return {};
 }
 
@@ -121,15 +128,17 @@ expected<upload_config> parse_upload_config(const job_params& p) {
     if (k.starts_with("headers.")) {
       auto name = k.substr(8);
       if (!valid_header_name(name))
-        problems.add(k + ": not a valid header name");
+        problems.add(k + ": expected a header name of letters, digits, '-' and '_', found \"" +
+                     name + "\"");
       else if (v.find_first_of("\r\n") != std::string::npos)
-        problems.add(k + ": a header value must be one line");
+        problems.add(k + ": expected a value of one line, found a line break");
       else
         c.headers.emplace_back(name, v);
       continue;
     }
     std::vector<std::string_view> known(plain_keys.begin(), plain_keys.end());
     known.insert(known.end(), s3_keys.begin(), s3_keys.end());
+    known.insert(known.end(), common_job_keys().begin(), common_job_keys().end());
     problems.add("unknown key '" + k + "'" + did_you_mean(k, known) +
                  " for kind upload (expected source or manifest, target, "
                  "multipart_threshold, part_size, part_concurrency, part_attempts, "
@@ -139,13 +148,16 @@ expected<upload_config> parse_upload_config(const job_params& p) {
   auto src = p.find("source");
   auto man = p.find("manifest");
   if ((src == p.end()) == (man == p.end())) {
-    problems.add("source, manifest: set exactly one (a directory, or a JSONL manifest)");
+    problems.add(std::string("source, manifest: set exactly one (a directory, or a JSONL "
+                             "manifest), found ") +
+                 (src == p.end() ? "neither" : "both"));
   } else {
     c.source = src != p.end() ? upload_config::source_type::directory
                               : upload_config::source_type::manifest;
     c.source_path = src != p.end() ? src->second : man->second;
     if (c.source_path.empty())
-      problems.add(std::string(src != p.end() ? "source" : "manifest") + ": empty path");
+      problems.add(src != p.end() ? "source: expected a directory, found an empty string"
+                                  : "manifest: expected a JSONL file, found an empty string");
   }
   problems.ok(parse_target(p, c));
   auto threshold = param_size(p, "multipart_threshold", c.multipart_threshold);
@@ -159,12 +171,14 @@ expected<upload_config> parse_upload_config(const job_params& p) {
   if (problems.ok(threshold)) {
     c.multipart_threshold = *threshold;
     if (c.multipart_threshold < min_part_size)
-      problems.add("multipart_threshold: at least 5MiB (S3's smallest part)");
+      problems.add("multipart_threshold: expected at least 5MiB (S3's smallest part), found " +
+                   shown_value(p.at("multipart_threshold")));
   }
   if (problems.ok(part)) {
     c.part_size = *part;
     if (c.part_size < min_part_size)
-      problems.add("part_size: at least 5MiB (S3's smallest part), found " + p.at("part_size"));
+      problems.add("part_size: expected at least 5MiB (S3's smallest part), found " +
+                   shown_value(p.at("part_size")));
   }
   if (problems.ok(parts))
     c.part_concurrency = *parts;
@@ -176,18 +190,24 @@ expected<upload_config> parse_upload_config(const job_params& p) {
   if (timeouts) {
     c.timeouts = {*connect, *total, *stall};
     if (c.timeouts.connect.count() <= 0)
-      problems.add("connect_timeout: must be positive");
+      problems.add("connect_timeout: expected a positive duration, found " +
+                   shown_value(p.at("connect_timeout")));
   }
   if (problems.ok(skip))
     c.skip_existing = *skip;
-  if (auto ct = p.find("content_type"); ct != p.end())
+  if (auto ct = p.find("content_type"); ct != p.end()) {
+    // A header value: a line break would start another header.
+    if (ct->second.find_first_of("\r\n") != std::string::npos)
+      problems.add("content_type: expected a value of one line, found a line break");
     c.content_type = ct->second;
+  }
   if (auto b = p.find("bearer_token_env"); b != p.end()) {
-    if (c.target != upload_config::target_type::http)
-      problems.add("bearer_token_env: only for http(s):// targets; S3 signs requests");
-    else if (!env_set(b->second))
-      problems.add("bearer_token_env: environment variable " + b->second + " is not set");
-    c.bearer_token_env = b->second;
+    if (c.target != upload_config::target_type::http) {
+      problems.add("bearer_token_env: only for http(s):// targets (S3 signs its requests), "
+                   "found an s3:// target");
+    } else if (auto name = param_secret_env(p, "bearer_token_env", ""); problems.ok(name)) {
+      c.bearer_token_env = *name;
+    }
   }
   if (!problems.empty())
     return problems.to_error();

@@ -49,14 +49,17 @@ struct upload_config {
 
 /// True for the keys parse_s3_settings reads ("s3.endpoint", …).
 bool is_s3_key(std::string_view key);
+/// Those keys, for suggesting the nearest to a misspelt one.
+std::vector<std::string_view> known_s3_keys();
 
 /// Reads the [job.s3] keys (endpoint, region, *_env, path_style, sign_payload) into `s3`,
 /// whose bucket and prefix the caller sets from its target URL. The named environment
-/// variables must be set.
+/// variables must be set. Fails with invalid_argument, one problem a line.
 expected<void> parse_s3_settings(const job_params& params, s3_settings& s3);
 
-/// Fails with invalid_argument naming the key, e.g. "target: expected an http://, https://
-/// or s3:// URL, found 'ftp://x'". Environment variables named for secrets must be set.
+/// Fails with invalid_argument, one problem a line, each naming its key: `target: expected
+/// an http://, https:// or s3:// URL, found "ftp://x"`. Environment variables named for
+/// secrets must be set.
 expected<upload_config> parse_upload_config(const job_params& params);
 
 /// The part size for a file: the configured one, raised so that the file needs at most

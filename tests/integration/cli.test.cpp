@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -50,8 +51,13 @@ json status_of(const std::string& store, const temp_dir& dir) {
 void wait_running(const std::string& store, const temp_dir& dir, std::uint64_t done = 1) {
   auto deadline = std::chrono::steady_clock::now() + 30s;
   for (;;) {
-    if (::access((store + "/CURRENT").c_str(), F_OK) == 0) {
-      auto st = status_of(store, dir);
+    // A store that haul is still creating has its CURRENT file before all its column
+    // families, and a reader in between fails: poll on until one read succeeds.
+    auto log = dir.sub("wait-status.json");
+    ::unlink(log.c_str()); // the child appends
+    if (::access((store + "/CURRENT").c_str(), F_OK) == 0 &&
+        run_haul({"status", "--store", store, "--json"}, log) == 0) {
+      auto st = json::parse(read_text(log));
       if (st["store_in_use"] == true && !st["jobs"].empty() &&
           st["jobs"][0]["tasks"]["succeeded"].get<std::uint64_t>() >= done &&
           (done > 0 || st["jobs"][0]["tasks"]["running"].get<std::uint64_t>() > 0))
@@ -200,7 +206,7 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_a_message) {
   // Both name the place: the file, line 11 (sleep_ms), column 12 (its value).
   BOOST_TEST(
       read_text(bad_log).find(
-          bad + ":11:12: job bad: sleep_ms: expected a non-negative integer, found 'soon'\n") !=
+          bad + ":11:12: job bad: sleep_ms: expected a non-negative integer, found \"soon\"\n") !=
           std::string::npos,
       read_text(bad_log));
   BOOST_TEST(
@@ -215,6 +221,88 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_a_message) {
   auto version_log = dir.sub("version.log");
   BOOST_TEST(run_haul({"--version"}, version_log) == 0);
   BOOST_TEST(read_text(version_log).rfind("haul ", 0) == 0, read_text(version_log));
+}
+
+BOOST_AUTO_TEST_CASE(validate_says_a_valid_file_is_valid_and_exits_0) {
+  temp_dir dir;
+  auto one = job_file(dir, "fine", "tasks = 2\n");
+  auto log = dir.sub("one.log");
+  BOOST_TEST(run_haul({"validate", one}, log) == 0);
+  BOOST_TEST(read_text(log) == one + ": valid, 1 job\n");
+
+  auto two = dir.sub("two.toml");
+  std::ofstream(two) << "[[job]]\nname = \"a\"\nkind = \"noop\"\n\n"
+                        "[[job]]\nname = \"b\"\nkind = \"noop\"\ntasks = 2\n\n"
+                        "[server]\nlisten = \"127.0.0.1:0\"\n";
+  auto two_log = dir.sub("two.log");
+  BOOST_TEST(run_haul({"validate", two}, two_log) == 0);
+  BOOST_TEST(read_text(two_log) == two + ": valid, 2 jobs and a [server] table\n");
+  BOOST_TEST(::access(dir.sub("store").c_str(), F_OK) != 0); // no store was opened
+}
+
+BOOST_AUTO_TEST_CASE(validate_prints_every_problem_whole_and_exits_2) {
+  temp_dir dir;
+  // Problems of the file itself: reported alone, before any kind is asked.
+  auto parse = dir.sub("parse.toml");
+  std::ofstream(parse) << "[runtime]\nsync = \"fast\"\nretention = \"36501d\"\ncolour = 1\n\n"
+                          "[[job]]\nname = \"a\"\nkind = \"noop\"\ntasks = -1\n"
+                          "when = 1979-05-27\n";
+  auto parse_log = dir.sub("parse.log");
+  BOOST_TEST(run_haul({"validate", parse}, parse_log) == 2);
+  BOOST_TEST(read_text(parse_log) ==
+             parse +
+                 ":2:8: runtime.sync: expected \"batch\", \"always\" or \"off\", found "
+                 "\"fast\"\n" +
+                 parse +
+                 ":3:13: runtime.retention: expected a duration of at most 36500d, "
+                 "found \"36501d\"\n" +
+                 parse + ":4:10: runtime: unknown key 'colour'\n" + parse +
+                 ":9:9: job[0].tasks: expected an integer of at least 0, found -1\n" + parse +
+                 ":10:8: job[0].when: expected a string, number or boolean, found a date or "
+                 "time\n");
+
+  // Problems of the kinds' keys and of [server], each at its key.
+  ::unsetenv("HAUL_CLI_GOLDEN_UNSET");
+  auto kinds = dir.sub("kinds.toml");
+  std::ofstream(kinds) << "[[job]]\nname = \"up\"\nkind = \"upload\"\nsource = \"files\"\n"
+                          "target = \"ftp://h/\"\npart_size = \"1MiB\"\n\n"
+                          "[[job]]\nname = \"n\"\nkind = \"noop\"\nsleepms = 5\n\n"
+                          "[server]\ntoken_env = \"HAUL_CLI_GOLDEN_UNSET\"\n";
+  auto kinds_log = dir.sub("kinds.log");
+  BOOST_TEST(run_haul({"validate", kinds}, kinds_log) == 2);
+  BOOST_TEST(read_text(kinds_log) ==
+             kinds +
+                 ":5:10: job up: target: expected an http://, https:// or s3:// URL, found "
+                 "\"ftp://h/\"\n" +
+                 kinds +
+                 ":6:13: job up: part_size: expected at least 5MiB (S3's smallest "
+                 "part), found \"1MiB\"\n" +
+                 kinds +
+                 ":11:11: job n: unknown key 'sleepms' (did you mean 'sleep_ms'?) for "
+                 "kind noop (expected sleep_ms, fail_first, fail_every, ignore_stop, "
+                 "witness)\n" +
+                 kinds +
+                 ":14:13: server.token_env: environment variable HAUL_CLI_GOLDEN_UNSET "
+                 "is not set\n");
+}
+
+BOOST_AUTO_TEST_CASE(the_complete_example_of_the_job_file_reference_is_valid) {
+  auto doc = read_text(std::string(HAUL_SOURCE_DIR) + "/docs/job-file.md");
+  auto start = doc.find("```toml\n", doc.find("## A complete example"));
+  BOOST_REQUIRE(start != std::string::npos);
+  start += 8;
+  auto end = doc.find("```\n", start);
+  BOOST_REQUIRE(end != std::string::npos);
+  temp_dir dir;
+  auto file = dir.sub("every-key.toml");
+  std::ofstream(file) << doc.substr(start, end - start);
+  std::filesystem::create_directory(dir.sub("exports")); // export_roots must exist
+  for (const char* name : {"CACHE_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                           "AWS_SESSION_TOKEN", "HAUL_TOKEN"})
+    ::setenv(name, "example", 1);
+  auto log = dir.sub("validate.log");
+  BOOST_TEST(run_haul({"validate", file}, log) == 0);
+  BOOST_TEST(read_text(log) == file + ": valid, 4 jobs and a [server] table\n");
 }
 
 BOOST_AUTO_TEST_CASE(a_store_error_exits_1_and_a_busy_store_5) {
