@@ -1,8 +1,10 @@
 #include "storage/store.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include <rocksdb/db.h>
 #include <rocksdb/merge_operator.h>
@@ -212,6 +214,20 @@ expected<std::unique_ptr<store>> store::open(const std::string& dir, sync_mode s
 }
 
 expected<std::unique_ptr<store>> store::open_reader(const std::string& dir) {
+  // An owner creating a store writes CURRENT before the column families, and those before
+  // the format version: a reader that comes in between waits (creation takes milliseconds)
+  // for as long as the owner holds the lock, instead of calling the store broken.
+  constexpr int attempts = 200;
+  for (int i = 1;; ++i) {
+    bool incomplete = false;
+    auto s = open_reader_once(dir, incomplete);
+    if (s || !incomplete || i == attempts || !store_lock::held(dir))
+      return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+expected<std::unique_ptr<store>> store::open_reader_once(const std::string& dir, bool& incomplete) {
   if (!std::filesystem::exists(dir + "/CURRENT"))
     return make_error(errc::not_found, "no haul store at " + dir);
   std::unique_ptr<store> s(new store());
@@ -227,11 +243,17 @@ expected<std::unique_ptr<store>> store::open_reader(const std::string& dir) {
   rocksdb::DB* raw = nullptr;
   auto st =
       rocksdb::DB::OpenAsSecondary(opts, dir, s->secondary_dir_, descriptors(), &s->cfs_, &raw);
-  if (!st.ok())
+  if (!st.ok()) {
+    incomplete = st.IsInvalidArgument(); // a column family is missing
     return io_error("cannot read store " + dir, st);
+  }
   s->db_.reset(raw);
-  if (auto ok = s->check_format(false); !ok)
+  if (auto ok = s->check_format(false); !ok) {
+    std::string value;
+    incomplete =
+        s->db_->Get(rocksdb::ReadOptions(), s->cfs_[cf_meta], meta_format, &value).IsNotFound();
     return ok.error();
+  }
   return s;
 }
 

@@ -95,7 +95,8 @@ class store {
   /// version, or a directory that is not a haul store) or store_io.
   static expected<std::unique_ptr<store>> open(const std::string& dir, sync_mode sync);
   /// Opens a read-only view that works while another process owns the store (a RocksDB
-  /// secondary instance). Fails with not_found when there is no store at dir.
+  /// secondary instance). Fails with not_found when there is no store at dir. A store that
+  /// its owner is creating at this moment is waited for (up to 2 s), not reported broken.
   static expected<std::unique_ptr<store>> open_reader(const std::string& dir);
 
   ~store();
@@ -128,6 +129,10 @@ class store {
  private:
   store() = default;
   expected<void> check_format(bool created);
+  /// One try of open_reader. `incomplete`: it failed the way a store being created does
+  /// (column families or the format version not there yet).
+  static expected<std::unique_ptr<store>> open_reader_once(const std::string& dir,
+                                                           bool& incomplete);
 
   std::string path_;
   sync_mode sync_ = sync_mode::batch;

@@ -51,13 +51,9 @@ json status_of(const std::string& store, const temp_dir& dir) {
 void wait_running(const std::string& store, const temp_dir& dir, std::uint64_t done = 1) {
   auto deadline = std::chrono::steady_clock::now() + 30s;
   for (;;) {
-    // A store that haul is still creating has its CURRENT file before all its column
-    // families, and a reader in between fails: poll on until one read succeeds.
-    auto log = dir.sub("wait-status.json");
-    ::unlink(log.c_str()); // the child appends
-    if (::access((store + "/CURRENT").c_str(), F_OK) == 0 &&
-        run_haul({"status", "--store", store, "--json"}, log) == 0) {
-      auto st = json::parse(read_text(log));
+    // status_of requires exit 0: a store that haul is still creating is waited for.
+    if (::access((store + "/CURRENT").c_str(), F_OK) == 0) {
+      auto st = status_of(store, dir);
       if (st["store_in_use"] == true && !st["jobs"].empty() &&
           st["jobs"][0]["tasks"]["succeeded"].get<std::uint64_t>() >= done &&
           (done > 0 || st["jobs"][0]["tasks"]["running"].get<std::uint64_t>() > 0))

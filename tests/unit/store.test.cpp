@@ -4,6 +4,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -109,6 +110,57 @@ BOOST_AUTO_TEST_CASE(a_stores_lock_is_seen_held_only_while_its_owner_has_it_open
   owner.reset();
   BOOST_TEST(!store_lock::held(dir.path()));
   BOOST_TEST(store::open(dir.path(), sync_mode::off).has_value());
+}
+
+/// What an owner creating a store has written a moment after RocksDB made CURRENT: the
+/// default column family, none of haul's, no format version.
+void half_created_store(const std::string& dir) {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  BOOST_REQUIRE(rocksdb::DB::Open(o, dir, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  BOOST_REQUIRE(db->Close().ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_waits_for_a_store_its_owner_is_still_creating) {
+  // Regression: `haul status` right after `haul run` started on a new store failed with
+  // "Column family not found".
+  test::temp_dir dir;
+  half_created_store(dir.path());
+  auto lock = store_lock::acquire(dir.path()); // the owner, mid-creation
+  BOOST_REQUIRE(lock.has_value());
+  expected<std::unique_ptr<store>> reader = make_error(errc::internal, "not run");
+  std::thread reader_thread([&] { reader = store::open_reader(dir.path()); });
+  // The owner finishes, still holding the lock: haul's column families (their on-disk
+  // names, docs/storage-format.md) and the format version.
+  {
+    rocksdb::Options o;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : {"default", "jobs", "job_ids", "tasks", "due", "done", "inputs"})
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    BOOST_REQUIRE(rocksdb::DB::Open(o, dir.path(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    BOOST_REQUIRE(
+        db->Put(rocksdb::WriteOptions(), "format_version", std::string("\0\0\0\2", 4)).ok());
+    for (auto* h : handles)
+      BOOST_REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+    BOOST_REQUIRE(db->Close().ok());
+  }
+  reader_thread.join();
+  BOOST_TEST_REQUIRE(reader.has_value(), (reader ? "" : reader.error().message));
+  BOOST_TEST((*reader)->load_jobs()->empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_half_created_store_with_no_owner_is_an_error_at_once) {
+  test::temp_dir dir;
+  half_created_store(dir.path());
+  auto reader = store::open_reader(dir.path());
+  BOOST_TEST_REQUIRE(!reader.has_value());
+  BOOST_TEST((reader.error().code == errc::store_io));
 }
 
 BOOST_AUTO_TEST_CASE(a_store_can_be_opened_again_once_its_owner_closes_it) {
