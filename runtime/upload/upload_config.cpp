@@ -1,6 +1,7 @@
 #include "runtime/upload/upload_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <set>
 
@@ -24,6 +25,17 @@ const std::set<std::string, std::less<>> s3_keys = {
 
 expected<void> bad(const std::string& key, const std::string& what) {
   return make_error(errc::invalid_argument, key + ": " + what);
+}
+
+/// Headers whose value is a credential: they may only come from the environment.
+bool carries_credentials(std::string_view name) {
+  auto is = [name](std::string_view other) {
+    return name.size() == other.size() &&
+           std::equal(name.begin(), name.end(), other.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  return is("authorization") || is("proxy-authorization") || is("cookie") || is("x-api-key");
 }
 
 bool valid_header_name(std::string_view n) {
@@ -130,10 +142,30 @@ expected<upload_config> parse_upload_config(const job_params& p) {
       if (!valid_header_name(name))
         problems.add(k + ": expected a header name of letters, digits, '-' and '_', found \"" +
                      name + "\"");
+      else if (carries_credentials(name))
+        problems.add(k + ": a credential header never takes its value from the job file: name "
+                         "the environment variable that holds it in [job.headers_env]");
       else if (v.find_first_of("\r\n") != std::string::npos)
         problems.add(k + ": expected a value of one line, found a line break");
       else
         c.headers.emplace_back(name, v);
+      continue;
+    }
+    if (k.starts_with("headers_env.")) {
+      // The value is read from the environment when the job is checked and started; the
+      // store and `haul inspect` only ever see the variable's name.
+      auto name = k.substr(12);
+      if (!valid_header_name(name)) {
+        problems.add(k + ": expected a header name of letters, digits, '-' and '_', found \"" +
+                     name + "\"");
+      } else if (auto var = param_secret_env(p, k, ""); problems.ok(var)) {
+        std::string value = std::getenv(var->c_str());
+        if (value.find_first_of("\r\n") != std::string::npos)
+          problems.add(k + ": expected environment variable " + *var +
+                       " to hold a value of one line, found a line break");
+        else
+          c.headers.emplace_back(name, std::move(value));
+      }
       continue;
     }
     std::vector<std::string_view> known(plain_keys.begin(), plain_keys.end());
@@ -143,7 +175,8 @@ expected<upload_config> parse_upload_config(const job_params& p) {
                  " for kind upload (expected source or manifest, target, "
                  "multipart_threshold, part_size, part_concurrency, part_attempts, "
                  "connect_timeout, stall_timeout, transfer_timeout, content_type, "
-                 "skip_existing, bearer_token_env, [job.s3] and [job.headers] keys)");
+                 "skip_existing, bearer_token_env, [job.s3], [job.headers] and "
+                 "[job.headers_env] keys)");
   }
   auto src = p.find("source");
   auto man = p.find("manifest");

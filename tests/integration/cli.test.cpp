@@ -293,8 +293,8 @@ BOOST_AUTO_TEST_CASE(the_complete_example_of_the_job_file_reference_is_valid) {
   auto file = dir.sub("every-key.toml");
   std::ofstream(file) << doc.substr(start, end - start);
   std::filesystem::create_directory(dir.sub("exports")); // export_roots must exist
-  for (const char* name : {"CACHE_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                           "AWS_SESSION_TOKEN", "HAUL_TOKEN"})
+  for (const char* name : {"CACHE_TOKEN", "CACHE_API_KEY", "AWS_ACCESS_KEY_ID",
+                           "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "HAUL_TOKEN"})
     ::setenv(name, "example", 1);
   auto log = dir.sub("validate.log");
   BOOST_TEST(run_haul({"validate", file}, log) == 0);

@@ -19,7 +19,8 @@ namespace {
 const std::string upload_keys =
     " for kind upload (expected source or manifest, target, multipart_threshold, part_size, "
     "part_concurrency, part_attempts, connect_timeout, stall_timeout, transfer_timeout, "
-    "content_type, skip_existing, bearer_token_env, [job.s3] and [job.headers] keys)";
+    "content_type, skip_existing, bearer_token_env, [job.s3], [job.headers] and "
+    "[job.headers_env] keys)";
 const std::string export_keys =
     " for kind export (expected source, target, compression, compression_level, part_size, "
     "part_attempts, connect_timeout, stall_timeout, transfer_timeout and [job.s3] keys)";
@@ -152,6 +153,16 @@ BOOST_AUTO_TEST_CASE(upload_headers_content_type_and_bearer_token) {
           {"[job.headers]\nX-A = \"a\\nb\"\n",
            {"jobs.toml:7:7: job up: headers.X-A: expected a value of one line, found a line "
             "break"}},
+          {"[job.headers]\nauthorization = \"Basic dXNlcjpwdw==\"\n",
+           {"jobs.toml:7:17: job up: headers.authorization: a credential header never takes "
+            "its value from the job file: name the environment variable that holds it in "
+            "[job.headers_env]"}},
+          {"[job.headers_env]\nX-Api-Key = \"HAUL_GOLDEN_UNSET\"\n",
+           {"jobs.toml:7:13: job up: headers_env.X-Api-Key: environment variable "
+            "HAUL_GOLDEN_UNSET is not set"}},
+          {"[job.headers_env]\n\"Bad Name\" = \"HAUL_GOLDEN_KEY\"\n",
+           {"jobs.toml:7:14: job up: headers_env.Bad Name: expected a header name of letters, "
+            "digits, '-' and '_', found \"Bad Name\""}},
           {"content_type = \"text/plain\\r\\nX: y\"\n",
            {"jobs.toml:6:16: job up: content_type: expected a value of one line, found a line "
             "break"}},

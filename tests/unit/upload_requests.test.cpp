@@ -110,6 +110,29 @@ BOOST_AUTO_TEST_CASE(a_put_is_path_style_encoded_and_signed) {
              std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_header_from_the_environment_is_sent_and_signed) {
+  ::setenv("HAUL_UNIT_API_KEY", "k3y-value", 1);
+  auto p = s3_params();
+  p["headers_env.X-Api-Key"] = "HAUL_UNIT_API_KEY"; // what the store keeps: the name
+  auto c = parse_upload_config(p);
+  BOOST_REQUIRE(c.has_value());
+  s3_requests s3(*c, {"AKIDEXAMPLE", "secret", ""});
+  auto r = s3.put_object("k", {"/data/x", 0, 10}, "", at_2013_05_24());
+  BOOST_TEST(header(r, "X-Api-Key") == "k3y-value");
+  BOOST_TEST(header(r, "Authorization").find("x-amz-date;x-api-key") != std::string::npos);
+  ::unsetenv("HAUL_UNIT_API_KEY");
+}
+
+BOOST_AUTO_TEST_CASE(a_credential_header_written_in_the_job_file_is_refused) {
+  auto p = s3_params();
+  p["headers.Authorization"] = "Bearer abc";
+  auto c = parse_upload_config(p);
+  BOOST_TEST_REQUIRE(!c.has_value());
+  BOOST_TEST(c.error().message.find("headers.Authorization: a credential header") == 0u,
+             c.error().message);
+  BOOST_TEST(c.error().message.find("Bearer abc") == std::string::npos); // never repeated
+}
+
 BOOST_AUTO_TEST_CASE(multipart_requests_carry_their_query_parameters) {
   auto c = parse_upload_config(s3_params());
   BOOST_REQUIRE(c.has_value());
