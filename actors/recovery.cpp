@@ -25,7 +25,8 @@ caf::behavior recovery(caf::stateful_actor<recovery_state>* self, recovery_confi
         auto result = storage::run_recovery_pass(*st.cfg.store, started, st.cfg.retention_ms);
         if (!result)
           return caf::make_error(caf::sec::runtime_error, result.error().message);
-        result->report.duration_ms = st.cfg.now_ms() - started;
+        result->report.finished_ms = st.cfg.now_ms();
+        result->report.duration_ms = result->report.finished_ms - started;
         const auto& r = result->report;
         log::info("recovery pass done",
                   {log::num("generation", r.generation),

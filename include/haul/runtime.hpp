@@ -60,6 +60,7 @@ struct recovery_report {
   std::uint64_t tasks_interrupted = 0; ///< Tasks that were running when the last process died.
   std::uint64_t jobs_expired = 0;      ///< Finished jobs deleted for being older than retention.
   std::int64_t duration_ms = 0;
+  std::int64_t finished_ms = 0; ///< Unix ms the pass ended, before any new work started.
 };
 
 /// How the runtime's loop is doing, for health checks.

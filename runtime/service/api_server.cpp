@@ -344,7 +344,8 @@ class api_server::impl {
                  {"jobs_resumable", r.jobs_resumable},
                  {"tasks_interrupted", r.tasks_interrupted},
                  {"jobs_expired", r.jobs_expired},
-                 {"duration_ms", r.duration_ms}}}});
+                 {"duration_ms", r.duration_ms},
+                 {"finished_ms", r.finished_ms}}}});
   }
 
   void post_export(const httplib::Request& req, httplib::Response& res) {

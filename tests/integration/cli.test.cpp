@@ -316,7 +316,11 @@ BOOST_AUTO_TEST_CASE(a_store_error_exits_1_and_a_busy_store_5) {
   wait_running(dir.sub("store"), dir);
   auto busy_log = dir.sub("busy.log");
   BOOST_TEST(run_haul({"run", slow}, busy_log) == 5);
-  BOOST_TEST(read_text(busy_log).find("store") != std::string::npos, read_text(busy_log));
+  // It names the store and the process that has it.
+  BOOST_TEST(read_text(busy_log).find("store " + dir.sub("store") +
+                                      " is in use by another haul process (pid " +
+                                      std::to_string(pid) + ")") != std::string::npos,
+             read_text(busy_log));
   ::kill(pid, SIGINT);
   BOOST_TEST(wait_exit(pid) == 130, read_text(run_log));
 }
@@ -503,14 +507,25 @@ BOOST_AUTO_TEST_CASE(status_and_inspect_json_have_their_documented_shape) {
   auto in = json::parse(read_text(inspect_log));
   BOOST_TEST(in["job"] == j);
   BOOST_TEST(in["params"]["fail_every"] == "5");
-  BOOST_TEST(in["tasks"].is_array());
+  std::set<std::string> inspected;
+  for (const auto& [k, v] : in.items())
+    inspected.insert(k);
+  BOOST_TEST((inspected == std::set<std::string>{"job", "params", "tasks", "tasks_with_record"}));
+  BOOST_TEST(in["tasks_with_record"] == 2); // the two dead ones: 5 and 10 fail by fail_every
+  BOOST_TEST_REQUIRE(in["tasks"].is_array());
   bool seen_dead = false;
   for (const auto& t : in["tasks"]) {
-    BOOST_TEST(t.contains("index"));
-    BOOST_TEST(t.contains("state"));
+    std::set<std::string> keys;
+    for (const auto& [k, v] : t.items())
+      keys.insert(k);
+    BOOST_TEST((keys == std::set<std::string>{"index", "state", "failures", "due_ms", "error",
+                                              "checkpoint"}),
+               t.dump());
     if (t["index"] == 5) {
       seen_dead = true;
       BOOST_TEST(t["state"] == "dead", t.dump());
+      BOOST_TEST(t["failures"] == 1, t.dump()); // a permanent failure: one attempt
+      BOOST_TEST(t["error"].get<std::string>().find("fails by fail_every") != std::string::npos);
     }
   }
   BOOST_TEST(seen_dead, in.dump());

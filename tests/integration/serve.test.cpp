@@ -7,12 +7,14 @@
 #define BOOST_TEST_MODULE haul_serve
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <regex>
 #include <set>
@@ -78,6 +80,16 @@ class serve_process {
   /// SIGTERM; returns the exit code.
   int stop() {
     ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  /// Sends a signal and leaves the process to it: wait() collects the exit code.
+  void signal(int sig) const { ::kill(pid_, sig); }
+
+  int wait() {
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = 0;
@@ -153,6 +165,129 @@ json wait_finished(const serve_process& s, const std::string& id) {
     BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "still " << a.raw);
     std::this_thread::sleep_for(20ms);
   }
+}
+
+/// One sample of a Prometheus text exposition.
+struct metric_sample {
+  std::string name;
+  std::map<std::string, std::string> labels; ///< Unescaped values.
+  double value = 0;
+};
+
+/// Parses the text exposition format (0.0.4) strictly, failing the test at the first line
+/// that breaks it: HELP and TYPE once per family and before its samples, a family's samples
+/// together, metric and label names of [a-zA-Z_:][a-zA-Z0-9_:]*, label values quoted with
+/// only \\, \" and \n escaped, a value a number, no series twice.
+std::vector<metric_sample> parse_exposition(const std::string& text) {
+  static const std::regex name_re(R"([a-zA-Z_:][a-zA-Z0-9_:]*)");
+  std::vector<metric_sample> out;
+  std::set<std::string> helped, typed, sampled, series;
+  std::string last; // the family of the latest sample
+  std::istringstream lines(text);
+  int n = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++n;
+    auto where = "line " + std::to_string(n) + ": " + line;
+    BOOST_REQUIRE_MESSAGE(!line.empty(), "empty " << where);
+    if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) {
+      auto rest = line.substr(7);
+      auto name = rest.substr(0, rest.find(' '));
+      BOOST_REQUIRE_MESSAGE(std::regex_match(name, name_re), where);
+      BOOST_REQUIRE_MESSAGE(sampled.count(name) == 0, "metadata after samples, " << where);
+      auto& seen = line[2] == 'H' ? helped : typed;
+      BOOST_REQUIRE_MESSAGE(seen.insert(name).second, "repeated metadata, " << where);
+      if (line[2] == 'T') {
+        auto type = rest.substr(name.size() + 1);
+        BOOST_REQUIRE_MESSAGE(type == "gauge" || type == "counter", "type, " << where);
+      }
+      continue;
+    }
+    BOOST_REQUIRE_MESSAGE(line[0] != '#', "unknown comment, " << where);
+    metric_sample m;
+    std::size_t i = 0;
+    while (i < line.size() && line[i] != '{' && line[i] != ' ')
+      ++i;
+    m.name = line.substr(0, i);
+    BOOST_REQUIRE_MESSAGE(std::regex_match(m.name, name_re), "metric name, " << where);
+    BOOST_REQUIRE_MESSAGE(typed.count(m.name) && helped.count(m.name),
+                          "a sample without HELP and TYPE, " << where);
+    // A family's samples come together: once another family's began, it is closed.
+    BOOST_REQUIRE_MESSAGE(m.name == last || sampled.insert(m.name).second,
+                          "a family's samples apart, " << where);
+    last = m.name;
+    std::string labels_text;
+    if (i < line.size() && line[i] == '{') {
+      auto start = i;
+      ++i;
+      while (i < line.size() && line[i] != '}') {
+        auto eq = line.find('=', i);
+        BOOST_REQUIRE_MESSAGE(eq != std::string::npos && line[eq + 1] == '"', "label, " << where);
+        auto label = line.substr(i, eq - i);
+        BOOST_REQUIRE_MESSAGE(std::regex_match(label, name_re), "label name, " << where);
+        std::string value;
+        for (i = eq + 2; i < line.size() && line[i] != '"'; ++i) {
+          if (line[i] == '\\') {
+            ++i;
+            BOOST_REQUIRE_MESSAGE(i < line.size() &&
+                                      (line[i] == '\\' || line[i] == '"' || line[i] == 'n'),
+                                  "escape, " << where);
+            value += line[i] == 'n' ? '\n' : line[i];
+          } else {
+            value += line[i];
+          }
+        }
+        BOOST_REQUIRE_MESSAGE(i < line.size(), "unterminated label value, " << where);
+        BOOST_REQUIRE_MESSAGE(m.labels.emplace(label, value).second, "label twice, " << where);
+        ++i; // past the closing quote
+        if (i < line.size() && line[i] == ',')
+          ++i;
+      }
+      BOOST_REQUIRE_MESSAGE(i < line.size(), "unterminated labels, " << where);
+      ++i;
+      labels_text = line.substr(start, i - start);
+    }
+    BOOST_REQUIRE_MESSAGE(i < line.size() && line[i] == ' ', "no value, " << where);
+    auto value = line.substr(i + 1);
+    std::size_t used = 0;
+    try {
+      m.value = std::stod(value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    BOOST_REQUIRE_MESSAGE(used == value.size() && !value.empty(), "value, " << where);
+    BOOST_REQUIRE_MESSAGE(series.insert(m.name + labels_text).second, "series twice, " << where);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+/// The value of the one sample of `name` whose labels include `labels`; fails the test
+/// when there is none or more than one.
+double metric(const std::vector<metric_sample>& samples, const std::string& name,
+              const std::map<std::string, std::string>& labels = {}) {
+  const metric_sample* found = nullptr;
+  for (const auto& m : samples) {
+    if (m.name != name)
+      continue;
+    bool match = std::all_of(labels.begin(), labels.end(), [&](const auto& l) {
+      auto it = m.labels.find(l.first);
+      return it != m.labels.end() && it->second == l.second;
+    });
+    if (!match)
+      continue;
+    BOOST_REQUIRE_MESSAGE(found == nullptr, "more than one " << name);
+    found = &m;
+  }
+  BOOST_REQUIRE_MESSAGE(found != nullptr, "no sample " << name);
+  return found->value;
+}
+
+/// The keys of a JSON object, to compare an answer's shape with the documented one.
+std::set<std::string> keys_of(const json& object) {
+  std::set<std::string> out;
+  for (const auto& [k, v] : object.items())
+    out.insert(k);
+  return out;
 }
 
 /// POSTs an export and requires 202 {"id", "status_url"}; returns the id.
@@ -455,6 +590,84 @@ BOOST_AUTO_TEST_CASE(an_accepted_export_survives_a_killed_server) {
   BOOST_TEST(s.stop() == 143);
 }
 
+BOOST_AUTO_TEST_CASE(health_reports_what_recovery_found_and_stopping_during_the_grace) {
+  temp_dir dir;
+  // Four tasks that take a minute and ignore stop requests: still in flight at the kill,
+  // and holding the server in its 2 s grace after SIGTERM.
+  auto file = write_serve_file(dir, "[[job]]\nname = \"stubborn\"\nkind = \"noop\"\n"
+                                    "tasks = 4\nsleep_ms = 60000\nignore_stop = 1\n");
+  auto wait_running = [&](const serve_process& s) {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    auto running = [&] {
+      auto jobs = get(s, "/jobs").body["jobs"];
+      for (const auto& j : jobs)
+        if (j["name"] == "stubborn")
+          return j["tasks"]["running"].get<int>();
+      return 0;
+    };
+    while (running() != 4) {
+      BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, get(s, "/jobs").raw
+                                                                             << "\n"
+                                                                             << s.log());
+      std::this_thread::sleep_for(20ms);
+    }
+  };
+  {
+    serve_process first(dir, file);
+    auto h = get(first, "/health");
+    BOOST_TEST(h.status == 200, h.raw);
+    BOOST_TEST((keys_of(h.body) == std::set<std::string>{"status", "store", "loop_lag_ms",
+                                                         "last_turn_ms", "recovery"}),
+               h.raw);
+    BOOST_TEST((keys_of(h.body["recovery"]) ==
+                std::set<std::string>{"generation", "jobs_resumable", "tasks_interrupted",
+                                      "jobs_expired", "duration_ms", "finished_ms"}),
+               h.raw);
+    BOOST_TEST(h.body["recovery"]["tasks_interrupted"] == 0);
+    BOOST_TEST(h.body["store"] == dir.sub("store"));
+    wait_running(first);
+    first.kill();
+  }
+  serve_process second(dir, file);
+  auto h = get(second, "/health");
+  BOOST_TEST(h.status == 200, h.raw);
+  BOOST_TEST(h.body["status"] == "ok");
+  BOOST_TEST(h.body["recovery"]["generation"] == 2);
+  BOOST_TEST(h.body["recovery"]["jobs_resumable"] == 1);
+  BOOST_TEST(h.body["recovery"]["tasks_interrupted"] == 4); // the four in flight at the kill
+  BOOST_TEST(h.body["recovery"]["finished_ms"].get<std::int64_t>() > 0);
+  wait_running(second);
+  auto m = get(second, "/metrics");
+  BOOST_TEST(m.status == 200);
+  auto samples = parse_exposition(m.raw);
+  std::map<std::string, std::string> job{{"name", "stubborn"}, {"kind", "noop"}};
+  BOOST_TEST(metric(samples, "haul_job_in_flight", job) == 4);
+  auto running = job;
+  running["state"] = "running";
+  BOOST_TEST(metric(samples, "haul_job_tasks", running) == 4);
+  BOOST_TEST(metric(samples, "haul_job_tasks_total", job) == 4);
+  BOOST_TEST(metric(samples, "haul_job_retries_total", job) == 0);
+  BOOST_TEST(metric(samples, "haul_store_generation") == 2);
+  BOOST_TEST(metric(samples, "haul_recovery_tasks_interrupted") == 4);
+  BOOST_TEST(metric(samples, "haul_recovery_jobs_resumable") == 1);
+  BOOST_TEST(metric(samples, "haul_loop_lag_seconds") < 5);
+  second.signal(SIGTERM);
+  // While the stubborn tasks hold the grace, the server answers but is not healthy.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    auto during = get(second, "/health");
+    if (during.status == 503) {
+      BOOST_TEST(during.body == (json{{"status", "stopping"}}), during.raw);
+      break;
+    }
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, during.raw);
+    std::this_thread::sleep_for(10ms);
+  }
+  BOOST_TEST(second.wait() == 143, second.log());
+  BOOST_TEST(second.log().find("tasks still running after the stop") != std::string::npos,
+             second.log());
+}
+
 BOOST_AUTO_TEST_CASE(jobs_are_listed_inspected_retried_and_measured) {
   temp_dir dir;
   auto witness = dir.sub("witness");
@@ -513,37 +726,28 @@ BOOST_AUTO_TEST_CASE(jobs_are_listed_inspected_retried_and_measured) {
                  std::string::npos,
              text);
 
-  // Prometheus text: every family has HELP and TYPE, every sample is NAME{LABELS} VALUE.
+  // Prometheus text, parsed strictly, with the numbers of the failed job.
   auto metrics = s.client().Get("/metrics");
   BOOST_TEST_REQUIRE(metrics);
   BOOST_TEST(metrics->status == 200);
   BOOST_TEST(metrics->get_header_value("Content-Type").starts_with("text/plain; version=0.0.4"));
-  static const std::regex sample(R"(^([a-z_]+)(\{[^}]*\})? (-?[0-9.e+-]+)$)");
-  std::istringstream lines(metrics->body);
-  std::set<std::string> helped, typed, sampled;
-  for (std::string line; std::getline(lines, line);) {
-    std::smatch m;
-    if (line.starts_with("# HELP "))
-      helped.insert(line.substr(7, line.find(' ', 7) - 7));
-    else if (line.starts_with("# TYPE "))
-      typed.insert(line.substr(7, line.find(' ', 7) - 7));
-    else if (std::regex_match(line, m, sample))
-      sampled.insert(m[1]);
-    else
-      BOOST_ERROR("not exposition format: " << line);
-  }
-  for (const auto& name : sampled) {
-    BOOST_TEST(helped.count(name) == 1u, name);
-    BOOST_TEST(typed.count(name) == 1u, name);
-  }
-  auto labels = "job=\"" + id + "\",name=\"flaky\",kind=\"noop\"";
-  BOOST_TEST(metrics->body.find("haul_job_tasks{" + labels + ",state=\"failed\"} 4\n") !=
-             std::string::npos);
-  BOOST_TEST(metrics->body.find("haul_job_state{" + labels + ",state=\"failed\"} 1\n") !=
-             std::string::npos);
-  BOOST_TEST(metrics->body.find("haul_job_tasks_total{" + labels + "} 4\n") != std::string::npos);
-  BOOST_TEST(sampled.count("haul_loop_lag_seconds") == 1u);
-  BOOST_TEST(sampled.count("haul_last_turn_age_seconds") == 1u);
+  auto samples = parse_exposition(metrics->body);
+  std::map<std::string, std::string> flaky{{"job", id}, {"name", "flaky"}, {"kind", "noop"}};
+  auto with_state = [&](const std::string& state) {
+    auto l = flaky;
+    l["state"] = state;
+    return l;
+  };
+  BOOST_TEST(metric(samples, "haul_job_tasks", with_state("failed")) == 4);
+  BOOST_TEST(metric(samples, "haul_job_tasks", with_state("succeeded")) == 0);
+  BOOST_TEST(metric(samples, "haul_job_state", with_state("failed")) == 1);
+  BOOST_TEST(metric(samples, "haul_job_tasks_total", flaky) == 4);
+  BOOST_TEST(metric(samples, "haul_job_in_flight", flaky) == 0);
+  BOOST_TEST(metric(samples, "haul_job_retries_total", flaky) == 0); // one attempt each
+  BOOST_TEST(metric(samples, "haul_job_bytes_total", flaky) == 0);
+  BOOST_TEST(metric(samples, "haul_store_generation") == 1);
+  metric(samples, "haul_loop_lag_seconds");
+  metric(samples, "haul_last_turn_age_seconds");
 
   // Retried, the dead letter runs again at once (and fails again, every attempt).
   auto retried = post(s, "/jobs/" + id + "/retry", "");
