@@ -1,6 +1,8 @@
 #include "runtime/service/api_server.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -298,13 +300,29 @@ class api_server::impl {
     }
     auto origin = req.get_header_value("Origin");
     if (req.method != "GET" && req.method != "HEAD" && !origin.empty() &&
-        origin != "http://" + host) {
+        !same_origin(origin, host)) {
       reply_error(res, 403,
                   "a " + req.method + " from the page of " + origin +
                       " is refused: only this server's own page may change jobs");
       return false;
     }
     return true;
+  }
+
+  /// The page's own origin names the host it was loaded from, which is the Host header;
+  /// over http or, behind a TLS-terminating proxy, https. Host names are case-insensitive.
+  static bool same_origin(std::string_view origin, std::string_view host) {
+    for (std::string_view scheme : {"http://", "https://"}) {
+      if (!origin.starts_with(scheme))
+        continue;
+      auto rest = origin.substr(scheme.size());
+      return rest.size() == host.size() &&
+             std::equal(rest.begin(), rest.end(), host.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) ==
+                      std::tolower(static_cast<unsigned char>(b));
+             });
+    }
+    return false;
   }
 
   bool authorize(const httplib::Request& req, httplib::Response& res) const {

@@ -350,6 +350,13 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_a_status_and_a_message_naming_the_problem)
                "evil.example");
   auto own = "http://127.0.0.1:" + std::to_string(s.port());
   BOOST_TEST(post(s, "/jobs/nope/pause", "", {{"Origin", own}}).status == 404); // let through
+  // The same page behind a TLS-terminating proxy, and a host name in other case.
+  auto via_tls = "https://LOCALHOST:" + std::to_string(s.port());
+  BOOST_TEST(post(s, "/jobs/nope/pause", "",
+                  {{"Origin", via_tls}, {"Host", "localhost:" + std::to_string(s.port())}})
+                 .status == 404);
+  expect_error(post(s, "/jobs/tick/pause", "", {{"Origin", "https://127.0.0.1:1"}}), 403,
+               "127.0.0.1:1");
   auto target = "file://" + dir.sub("exports/out.sql");
 
   expect_error(post(s, "/exports", "{\"source\": "), 400, "malformed JSON");
