@@ -89,10 +89,8 @@ std::optional<partial_progress> progress_display::partial_of(const job_status& j
                     .count();
   p.bytes = cp->bytes();
   p.bytes_per_second = export_rates_.observe(j.id, p.bytes, now_ms);
-  // Whole tables are the unit the dump knows in advance; a large table moves the bar late.
-  p.fraction = cp->tables == 0
-                   ? 0.0
-                   : static_cast<double>(cp->tables_done) / static_cast<double>(cp->tables);
+  p.fraction = cp->progress();
+  p.eta_ms = cp->eta_ms(p.bytes_per_second);
   p.detail = "tables " + std::to_string(cp->tables_done) + "/" + std::to_string(cp->tables) +
              "  rows " + std::to_string(cp->position.rows) + "  parts " +
              std::to_string(cp->parts.size());

@@ -198,6 +198,8 @@ std::string progress_line(const job_status& j, const progress_style& style,
   if (live && partial) {
     if (partial->bytes_per_second > 0)
       line += "  " + human_bytes(partial->bytes_per_second) + "/s";
+    if (partial->eta_ms >= 0)
+      line += "  ETA " + human_duration(partial->eta_ms);
     if (!partial->detail.empty())
       line += "  " + partial->detail;
   } else if (live) {

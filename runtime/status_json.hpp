@@ -40,6 +40,7 @@ struct partial_progress {
   double fraction = 0;         ///< Of the whole job, 0..1.
   std::uint64_t bytes = 0;     ///< Moved so far, finished tasks included.
   double bytes_per_second = 0; ///< Measured by the caller over its recent samples.
+  std::int64_t eta_ms = -1;    ///< -1: unknown.
   std::string detail;          ///< Shown after the numbers: "tables 3/12  rows 120000".
 };
 

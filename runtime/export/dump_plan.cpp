@@ -198,6 +198,9 @@ expected<table_plan> plan_table(sqlite3* db, const schema_row& row) {
   const auto from = " FROM main." + q;
   const auto order = " ORDER BY " + key_list;
   t.select = "SELECT " + select_list + from + order;
+  if (!*without_rowid)
+    t.row_span = "SELECT (SELECT max(" + key_list + ")" + from + ") - (SELECT min(" + key_list +
+                 ")" + from + ") + 1";
   t.resume_select =
       "SELECT " + select_list + from + " WHERE (" + key_list + ") > (" + params + ")" + order;
   return t;
@@ -216,6 +219,28 @@ std::string fnv_hex(std::string_view text, std::uint64_t h) {
 }
 
 } // namespace
+
+expected<std::uint64_t> estimate_rows(sqlite3* db, const dump_plan& plan) {
+  std::uint64_t rows = 0;
+  for (const auto& t : plan.tables) {
+    if (!t.has_rows)
+      continue;
+    if (t.row_span.empty())
+      return std::uint64_t{0};
+    auto st = prepare(db, t.row_span);
+    if (!st)
+      return st.error();
+    if (sqlite3_step(st->get()) != SQLITE_ROW)
+      return sqlite_error(db, "cannot measure table " + t.name);
+    // NULL for an empty table; a span past 2^63 (rowids at both ends) counts as unknown.
+    if (sqlite3_column_type(st->get(), 0) == SQLITE_INTEGER)
+      rows += static_cast<std::uint64_t>(
+          std::max<sqlite3_int64>(0, sqlite3_column_int64(st->get(), 0)));
+    else if (sqlite3_column_type(st->get(), 0) != SQLITE_NULL)
+      return std::uint64_t{0};
+  }
+  return rows;
+}
 
 expected<dump_plan> read_dump_plan(sqlite3* db) {
   auto rows = schema_rows(db);

@@ -28,6 +28,9 @@ struct table_plan {
   /// Result columns of `select` that form the key, in key order.
   std::vector<int> key_columns;
   bool has_rows = true; ///< False for virtual tables (their rows live in shadow tables).
+  /// A rowid table's max(rowid) - min(rowid) + 1: its rows if none was deleted, in two
+  /// b-tree seeks. Empty for a WITHOUT ROWID table, whose rows only a scan would count.
+  std::string row_span;
 };
 
 struct dump_plan {
@@ -38,6 +41,11 @@ struct dump_plan {
   /// FNV-1a of every statement of the schema: a resumed export checks it is unchanged.
   std::string schema_digest;
 };
+
+/// The rows the dump will have, estimated from the tables' rowid spans (high when rows were
+/// deleted); 0 when a table with rows has no rowid, so no cheap estimate exists.
+/// `db` must be inside the read transaction the plan was read in.
+expected<std::uint64_t> estimate_rows(sqlite3* db, const dump_plan& plan);
 
 /// Reads the plan through `db`, which must be inside a read transaction.
 /// Fails with invalid_argument for a database it cannot dump exactly (it says why).

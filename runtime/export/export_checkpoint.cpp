@@ -1,5 +1,7 @@
 #include "runtime/export/export_checkpoint.hpp"
 
+#include <algorithm>
+
 #include <bit>
 #include <charconv>
 
@@ -94,6 +96,24 @@ std::uint64_t export_checkpoint::bytes() const {
   return n;
 }
 
+double export_checkpoint::progress() const {
+  if (complete)
+    return 1.0;
+  if (rows_estimate > 0)
+    return std::min(0.999, static_cast<double>(position.rows) / static_cast<double>(rows_estimate));
+  return tables == 0 ? 0.0 : static_cast<double>(tables_done) / static_cast<double>(tables);
+}
+
+std::int64_t export_checkpoint::eta_ms(double bytes_per_second) const {
+  auto done = progress();
+  if (complete)
+    return 0;
+  if (rows_estimate == 0 || done <= 0 || bytes_per_second <= 0)
+    return -1;
+  auto left = static_cast<double>(bytes()) * (1 - done) / done;
+  return static_cast<std::int64_t>(left / bytes_per_second * 1000.0);
+}
+
 std::string encode_checkpoint(const export_checkpoint& c) {
   auto parts = nlohmann::json::array();
   for (const auto& p : c.parts)
@@ -117,6 +137,7 @@ std::string encode_checkpoint(const export_checkpoint& c) {
       {"tables", c.tables},
       {"tables_done", c.tables_done},
       {"complete", c.complete},
+      {"rows_estimate", c.rows_estimate},
   };
   return j.dump();
 }
@@ -149,6 +170,7 @@ std::optional<export_checkpoint> decode_checkpoint(std::string_view text) {
     c.tables = j.at("tables").get<std::uint32_t>();
     c.tables_done = j.at("tables_done").get<std::uint32_t>();
     c.complete = j.at("complete").get<bool>();
+    c.rows_estimate = j.value("rows_estimate", std::uint64_t{0}); // absent before it existed
     return c;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

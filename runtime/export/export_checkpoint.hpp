@@ -33,8 +33,18 @@ struct export_checkpoint {
   std::uint32_t tables = 0;      ///< Tables in the dump.
   std::uint32_t tables_done = 0; ///< Tables wholly inside the parts.
   bool complete = false;         ///< Every part is written: only the final step is left.
+  /// The rows the dump will have, estimated when the export started (estimate_rows); 0:
+  /// unknown. Progress only: nothing about the output depends on it.
+  std::uint64_t rows_estimate = 0;
 
   std::uint64_t bytes() const;
+  /// How far the export is, 0..1: by rows against the estimate (never 1 before the end,
+  /// as the estimate may be high), else by whole tables; 1 once complete.
+  double progress() const;
+  /// How long the rest takes at `bytes_per_second` of output: the output so far over the
+  /// share of the dump it holds gives the whole output's size. -1 without a row estimate,
+  /// a rate or any progress.
+  std::int64_t eta_ms(double bytes_per_second) const;
   bool operator==(const export_checkpoint&) const = default;
 };
 

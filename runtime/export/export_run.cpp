@@ -69,17 +69,22 @@ class export_run {
     fresh.settings = settings_of(config_);
     fresh.tables = static_cast<std::uint32_t>(snap.plan.tables.size());
     auto old = decode_checkpoint(ctx_.checkpoint());
+    if (old && old->complete) // every part came from the old snapshot: finishing it is exact
+      return *old;
+    // For progress only (a bar that moves within a table); a failure leaves it unknown.
+    if (auto rows = estimate_rows(snap.db.get(), snap.plan))
+      fresh.rows_estimate = *rows;
     if (!old)
       return fresh;
-    if (old->complete) // every part came from the old snapshot: finishing it is exact
-      return *old;
     std::string why;
     if (old->fingerprint != fresh.fingerprint || old->schema_digest != fresh.schema_digest)
       why = "the source database changed since the export started";
     else if (old->settings != fresh.settings)
       why = "the output settings changed since the export started";
-    if (why.empty())
+    if (why.empty()) {
+      old->rows_estimate = fresh.rows_estimate; // the same source: the same estimate
       return *old;
+    }
     auto dropped = target_.discard(*old);
     if (!dropped.empty())
       log::warn("export: could not drop the earlier output", {log::str("why", dropped)});
@@ -99,6 +104,7 @@ class export_run {
       fresh.schema_digest = cp_.schema_digest;
       fresh.settings = cp_.settings;
       fresh.tables = cp_.tables;
+      fresh.rows_estimate = cp_.rows_estimate;
       fresh.upload_id = cp_.upload_id;
       ctx_.heartbeat(encode_checkpoint(fresh));
     }

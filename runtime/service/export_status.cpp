@@ -43,6 +43,9 @@ std::string export_status_json(const job_status& job,
   out["tables"] = {{"done", cp ? cp->tables_done : 0},
                    {"total", cp ? nlohmann::json(cp->tables) : nlohmann::json(nullptr)}};
   out["rows"] = cp ? cp->position.rows : 0;
+  out["rows_estimate"] =
+      cp && cp->rows_estimate > 0 ? nlohmann::json(cp->rows_estimate) : nlohmann::json(nullptr);
+  out["progress"] = job.state == job_state::succeeded ? 1.0 : cp ? cp->progress() : 0.0;
   out["bytes"] = bytes;
   out["dump_bytes"] = cp ? cp->text_bytes : 0;
   out["parts"] = cp ? cp->parts.size() : 0;
@@ -52,6 +55,7 @@ std::string export_status_json(const job_status& job,
         span > 0 ? static_cast<double>(bytes) * 1000.0 / static_cast<double>(span) : 0.0;
   }
   out["bytes_per_second"] = bytes_per_second;
+  out["eta_ms"] = !is_finished(job.state) && cp ? cp->eta_ms(bytes_per_second) : -1;
   out["error"] = job.last_error.empty() || job.state == job_state::succeeded
                      ? nlohmann::json(nullptr)
                      : nlohmann::json(job.last_error);

@@ -440,6 +440,10 @@ BOOST_AUTO_TEST_CASE(a_posted_file_export_runs_in_the_background_and_downloads_e
   BOOST_TEST(st["tables"]["total"].get<int>() >= 4);
   BOOST_TEST(st["rows"].get<std::uint64_t>() > 20'000u);
   BOOST_TEST(st["parts"].get<int>() >= 1);
+  BOOST_TEST(st["progress"] == 1.0);
+  BOOST_TEST(st["eta_ms"] == -1);
+  // A WITHOUT ROWID table among the hard cases: no cheap estimate of the rows.
+  BOOST_TEST(st["rows_estimate"].is_null());
   BOOST_TEST(st["error"].is_null());
   BOOST_TEST(st["download_url"] == "/exports/" + id + "/download");
 

@@ -9,6 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "runtime/export/dump_plan.hpp"
 #include "runtime/export/dump_reader.hpp"
 #include "runtime/export/export_checkpoint.hpp"
 #include "runtime/export/export_config.hpp"
@@ -221,6 +222,66 @@ BOOST_AUTO_TEST_CASE(a_dump_resumed_at_any_piece_boundary_is_the_same_text) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(rows_are_estimated_from_rowid_spans_in_two_seeks_a_table) {
+  auto path = temp_db("estimate.db");
+  {
+    memory_db m;
+    sqlite3_close(m.db);
+    sqlite3_open(path.c_str(), &m.db);
+    m.exec("CREATE TABLE a(id INTEGER PRIMARY KEY, v TEXT);" // the rowid is a column
+           "CREATE TABLE c(x, y);"                           // a plain rowid
+           "CREATE TABLE empty(z);");
+    m.exec("BEGIN");
+    for (int i = 1; i <= 1000; ++i) {
+      m.exec("INSERT INTO a VALUES(" + std::to_string(i + 100) + ", 'v')");
+      m.exec("INSERT INTO c(rowid, x, y) VALUES(" + std::to_string(i) + ", 1, 2)");
+    }
+    m.exec("DELETE FROM c WHERE rowid BETWEEN 2 AND 501"); // a hole: the estimate stays high
+    m.exec("COMMIT");
+  }
+  auto snap = open_snapshot(path.string());
+  BOOST_REQUIRE(snap);
+  auto rows = estimate_rows(snap->db.get(), snap->plan);
+  BOOST_REQUIRE(rows);
+  BOOST_TEST(*rows == 2000u); // 1000 of a, c's span of 1000 though 500 are left, none of empty
+}
+
+BOOST_AUTO_TEST_CASE(a_without_rowid_table_leaves_the_estimate_unknown) {
+  auto path = temp_db("estimate-wr.db");
+  {
+    memory_db m;
+    sqlite3_close(m.db);
+    sqlite3_open(path.c_str(), &m.db);
+    m.exec("CREATE TABLE a(id INTEGER PRIMARY KEY);"
+           "CREATE TABLE b(k TEXT PRIMARY KEY) WITHOUT ROWID;"
+           "INSERT INTO a VALUES(1); INSERT INTO b VALUES('x');");
+  }
+  auto snap = open_snapshot(path.string());
+  BOOST_REQUIRE(snap);
+  auto rows = estimate_rows(snap->db.get(), snap->plan);
+  BOOST_REQUIRE(rows);
+  BOOST_TEST(*rows == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(progress_follows_rows_against_the_estimate_else_whole_tables) {
+  export_checkpoint c;
+  c.tables = 4;
+  c.tables_done = 1;
+  c.position.rows = 250;
+  BOOST_TEST(c.progress() == 0.25); // no estimate: one table of four
+  BOOST_TEST(c.eta_ms(1000) == -1);
+  c.rows_estimate = 1000;
+  BOOST_TEST(c.progress() == 0.25); // 250 of 1000 rows
+  c.parts = {{"", 500}};
+  // 500 bytes hold a quarter of the dump: 1500 more, at 1000 B/s.
+  BOOST_TEST(c.eta_ms(1000) == 1500);
+  c.position.rows = 1200; // more rows than estimated: never "done" before it is
+  BOOST_TEST(c.progress() < 1.0);
+  c.complete = true;
+  BOOST_TEST(c.progress() == 1.0);
+  BOOST_TEST(c.eta_ms(1000) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_fingerprint_changes_with_every_commit) {
   auto path = temp_db("fp.db");
   memory_db m;
@@ -317,6 +378,7 @@ BOOST_AUTO_TEST_CASE(checkpoints_round_trip_every_key_type) {
   c.text_bytes = 1234;
   c.tables = 4;
   c.tables_done = 2;
+  c.rows_estimate = 9000;
   auto back = decode_checkpoint(encode_checkpoint(c));
   BOOST_REQUIRE(back);
   BOOST_TEST((*back == c));

@@ -81,7 +81,7 @@ function render(job) {
 
   const bar = el.querySelector(".bar");
   const live = !finished.has(job.state);
-  // A running export's bar follows its tables (refreshExport), not its one task.
+  // A running export's bar follows its rows or tables (refreshExport), not its one task.
   const exportShare = job.kind === "export" && live ? card.exportShare : undefined;
   bar.setAttribute("aria-valuenow", (exportShare !== undefined ? 100 * exportShare : pct).toFixed(1));
   bar.querySelector(".done").style.width =
@@ -140,12 +140,12 @@ async function refreshExport(id) {
   parts.push(`${body.rows.toLocaleString()} rows`);
   if (body.bytes) parts.push(bytes(body.bytes));
   if (body.bytes_per_second > 0) parts.push(`${bytes(body.bytes_per_second)}/s`);
+  if (body.eta_ms >= 0) parts.push(`ETA ${duration(body.eta_ms)}`);
   text(el, ".detail", parts.join(" · "));
-  if (body.tables.total) {
-    card.exportShare = body.tables.done / body.tables.total;
-    el.querySelector(".bar .done").style.width = `${100 * card.exportShare}%`;
-    el.querySelector(".bar").setAttribute("aria-valuenow", (100 * card.exportShare).toFixed(1));
-  }
+  // By rows against the export's estimate of them, else by whole tables.
+  card.exportShare = body.progress;
+  el.querySelector(".bar .done").style.width = `${100 * card.exportShare}%`;
+  el.querySelector(".bar").setAttribute("aria-valuenow", (100 * card.exportShare).toFixed(1));
 }
 
 // The dead letter is fetched only while its list is open: when opened, and when the count of
