@@ -706,9 +706,14 @@ BOOST_AUTO_TEST_CASE(jobs_are_listed_inspected_retried_and_measured) {
   BOOST_TEST(list.body["jobs"][0]["kind"] == "noop");
 
   auto job = wait_job(id);
+  // A job of GET /jobs, plus its dead letter.
+  auto listed = keys_of(list.body["jobs"][0]);
+  listed.insert("failed_tasks");
+  BOOST_TEST((keys_of(job) == listed), job.dump());
   BOOST_TEST(job["tasks"]["failed"] == 4);
   BOOST_TEST_REQUIRE(job["failed_tasks"].size() == 4u, job.dump());
   for (const auto& t : job["failed_tasks"]) {
+    BOOST_TEST((keys_of(t) == std::set<std::string>{"index", "label", "attempts", "error"}));
     BOOST_TEST(t["attempts"] == 1);
     BOOST_TEST(!t["error"].get<std::string>().empty());
   }
