@@ -96,6 +96,14 @@ std::uint64_t export_checkpoint::bytes() const {
   return n;
 }
 
+void export_checkpoint::restart() {
+  parts.clear();
+  position = {};
+  text_bytes = 0;
+  tables_done = 0;
+  complete = false;
+}
+
 double export_checkpoint::progress() const {
   if (complete)
     return 1.0;

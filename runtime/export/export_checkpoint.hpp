@@ -38,6 +38,9 @@ struct export_checkpoint {
   std::uint64_t rows_estimate = 0;
 
   std::uint64_t bytes() const;
+  /// Back to the start of the dump: no parts, nothing written. What the export reads and
+  /// how it writes (fingerprint, schema, settings, tables, the estimate, the upload) stay.
+  void restart();
   /// How far the export is, 0..1: by rows against the estimate (never 1 before the end,
   /// as the estimate may be high), else by whole tables; 1 once complete.
   double progress() const;

@@ -45,7 +45,7 @@ class export_run {
     cp_ = start_point(*snapshot);
     if (!cp_.complete) {
       if (auto failed = target_.open(cp_))
-        return restart_if_unusable(*failed);
+        return *failed;
       ctx_.heartbeat(encode_checkpoint(cp_)); // the upload id, before any part refers to it
       if (auto stopped = write_parts(*snapshot))
         return *stopped;
@@ -92,23 +92,6 @@ class export_run {
               {log::str("job", std::string(ctx_.job_id())), log::str("why", why)});
     ctx_.heartbeat(encode_checkpoint(fresh));
     return fresh;
-  }
-
-  /// The target cannot continue the recorded output (a partial file was cut short): start
-  /// over at the next attempt rather than write a dump with a hole.
-  outcome restart_if_unusable(outcome failed) {
-    if (failed.kind == outcome_kind::retryable && !cp_.parts.empty() &&
-        failed.error.find("shorter than") != std::string::npos) {
-      export_checkpoint fresh;
-      fresh.fingerprint = cp_.fingerprint;
-      fresh.schema_digest = cp_.schema_digest;
-      fresh.settings = cp_.settings;
-      fresh.tables = cp_.tables;
-      fresh.rows_estimate = cp_.rows_estimate;
-      fresh.upload_id = cp_.upload_id;
-      ctx_.heartbeat(encode_checkpoint(fresh));
-    }
-    return failed;
   }
 
   /// Writes parts until the dump ends. Returns an outcome when the run must end early.

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/logging.hpp"
 #include "runtime/upload/http_outcome.hpp"
 #include "runtime/upload/s3_requests.hpp"
 #include "runtime/upload/transfer_engine.hpp"
@@ -48,20 +49,21 @@ class file_target final : public export_target {
 
   std::optional<outcome> open(export_checkpoint& cp) override {
     auto expect = cp.bytes();
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
-    if (cp.parts.empty())
-      flags |= O_TRUNC;
-    fd_ = ::open(partial_.c_str(), flags, 0644);
+    fd_ = ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0)
       return disk_failure("cannot open " + partial_, errno);
     struct stat st {};
     if (::fstat(fd_, &st) != 0)
       return disk_failure("cannot stat " + partial_, errno);
-    if (static_cast<std::uint64_t>(st.st_size) < expect)
+    if (static_cast<std::uint64_t>(st.st_size) < expect) {
       // Parts the checkpoint records are missing (the machine lost unsynced data, or someone
-      // cut the file): the output cannot be continued, only started again.
-      return outcome::retry(partial_ + " is shorter than the " + std::to_string(expect) +
-                            " bytes already exported; starting the export again");
+      // cut the file): the output cannot be continued, only started again, at once.
+      log::warn("export restarts from the beginning",
+                {log::str("why", partial_ + " is shorter than the " + std::to_string(expect) +
+                                     " bytes already exported")});
+      cp.restart();
+      expect = 0;
+    }
     if (::ftruncate(fd_, static_cast<off_t>(expect)) != 0)
       return disk_failure("cannot truncate " + partial_, errno);
     offset_ = expect;

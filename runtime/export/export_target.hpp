@@ -42,7 +42,8 @@ class export_target {
  public:
   virtual ~export_target() = default;
   /// Gets ready to write the part after the checkpoint's last (a new output when it has
-  /// none). May set the checkpoint's upload_id; the caller persists it.
+  /// none). May set the checkpoint's upload_id, or start it over (restart()) when the output
+  /// it records cannot be continued; the caller persists it.
   virtual std::optional<outcome> open(export_checkpoint& cp) = 0;
   /// Adds bytes to the part being built. A failure here ends the run.
   virtual std::optional<outcome> append(std::string_view bytes) = 0;

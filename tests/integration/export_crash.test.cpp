@@ -84,6 +84,31 @@ BOOST_AUTO_TEST_CASE(a_killed_compressed_file_export_resumes_to_the_same_bytes) 
              std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_partial_file_cut_short_after_a_kill_is_exported_again_from_the_start) {
+  // Parts its checkpoint records are gone (a disk that lost data, a hand that cut the
+  // file): the export cannot continue the file, so it starts over, in the same run.
+  temp_dir dir;
+  fs::path db = dir.sub("app.db");
+  make_hard_case_db(db, 300'000); // ~35 MB of dump: 7 parts
+  fs::path reference = dir.sub("reference.sql");
+  run_to_the_end(write_jobs(dir, "reference", db, "file://" + reference.string()),
+                 dir.sub("reference.log"));
+  auto expected = read_binary(reference);
+
+  fs::path out = dir.sub("cut.sql");
+  auto jobs = write_jobs(dir, "cut", db, "file://" + out.string());
+  fs::path partial = out.string() + ".haul-partial";
+  // Three parts on disk, so the checkpoint records at least two.
+  BOOST_REQUIRE(kill_at(
+      start_haul(jobs, dir.sub("cut.log")), [&] { return size_or_zero(partial); }, 3 * part));
+  fs::resize_file(partial, part / 2);
+  run_to_the_end(jobs, dir.sub("cut.log"));
+  BOOST_TEST((read_binary(out) == expected), "the restarted export differs");
+  auto log = read_text(dir.sub("cut.log"));
+  BOOST_TEST(log.find("export restarts from the beginning") != std::string::npos, log);
+  BOOST_TEST(log.find("is shorter than the") != std::string::npos, log);
+}
+
 BOOST_AUTO_TEST_CASE(a_killed_s3_export_finishes_the_multipart_upload_it_started) {
   temp_dir dir;
   fs::path db = dir.sub("app.db");
