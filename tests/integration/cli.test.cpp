@@ -87,14 +87,8 @@ class on_terminal {
     ws.ws_col = 120;
     pid_ = ::forkpty(&master_, nullptr, nullptr, &ws);
     BOOST_REQUIRE_MESSAGE(pid_ >= 0, "forkpty failed");
-    if (pid_ == 0) {
-      std::vector<char*> argv{const_cast<char*>("haul")};
-      for (const auto& a : args)
-        argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(HAUL_BINARY, argv.data());
-      ::_exit(127);
-    }
+    if (pid_ == 0)
+      exec_haul(args);
   }
   ~on_terminal() {
     if (pid_ > 0 && !exited_) {

@@ -21,6 +21,16 @@
 
 namespace haul::test {
 
+/// In a forked child: becomes `haul ARGS...` (exit 127 when it cannot).
+[[noreturn]] inline void exec_haul(const std::vector<std::string>& args) {
+  std::vector<char*> argv{const_cast<char*>("haul")};
+  for (const auto& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(HAUL_BINARY, argv.data());
+  ::_exit(127);
+}
+
 /// Forks and execs `haul ARGS...`; returns the child's pid.
 inline pid_t start_haul_with(const std::vector<std::string>& args, const std::string& log) {
   pid_t pid = ::fork();
@@ -28,12 +38,7 @@ inline pid_t start_haul_with(const std::vector<std::string>& args, const std::st
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    std::vector<char*> argv{const_cast<char*>("haul")};
-    for (const auto& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(HAUL_BINARY, argv.data());
-    ::_exit(127);
+    exec_haul(args);
   }
   return pid;
 }
