@@ -67,6 +67,28 @@ class worker_task_context final : public task_context {
   std::string sent_checkpoint_;
 };
 
+/// Counts task functions running for the runtime (a stopped runtime does not wait for
+/// those left: cli::code_after_stop), an order's tasks until the last of them has returned.
+class in_task_functions {
+ public:
+  in_task_functions(std::atomic<std::int64_t>* counter, std::size_t n)
+      : counter_(counter)
+      , n_(static_cast<std::int64_t>(n)) {
+    if (counter_)
+      *counter_ += n_;
+  }
+  ~in_task_functions() {
+    if (counter_)
+      *counter_ -= n_;
+  }
+  in_task_functions(const in_task_functions&) = delete;
+  in_task_functions& operator=(const in_task_functions&) = delete;
+
+ private:
+  std::atomic<std::int64_t>* counter_;
+  std::int64_t n_;
+};
+
 sched::completion execute(const job_context& job, const run_item& item) {
   std::string input;
   std::optional<outcome> early;
@@ -79,20 +101,6 @@ sched::completion execute(const job_context& job, const run_item& item) {
   }
   worker_task_context ctx(job, item, std::move(input));
   outcome result;
-  struct counted {
-    std::atomic<std::int64_t>* n;
-    explicit counted(std::atomic<std::int64_t>* c)
-        : n(c) {
-      if (n)
-        ++*n;
-    }
-    ~counted() {
-      if (n)
-        --*n;
-    }
-    counted(const counted&) = delete;
-    counted& operator=(const counted&) = delete;
-  } in_function(job.task_functions);
   try {
     result = early ? std::move(*early) : job.run(ctx);
   } catch (const std::exception& e) {
@@ -126,8 +134,12 @@ caf::behavior worker(caf::event_based_actor*, bool /*blocking*/) {
         }
         completion_list done;
         done.reserve(order.items.size());
-        for (const auto& item : order.items)
-          done.push_back(execute(*order.job, item));
+        {
+          // Counted once an order, not once a task: an inline order holds many quick tasks.
+          in_task_functions counted(order.job->task_functions, order.items.size());
+          for (const auto& item : order.items)
+            done.push_back(execute(*order.job, item));
+        }
         caf::anon_send(order.job->supervisor, completed_atom::value, std::move(done));
       },
   };
