@@ -44,7 +44,6 @@ progress_display::progress_display(runtime& rt, std::vector<std::string> ids)
     : rt_(rt)
     , ids_(std::move(ids))
     , unicode_(utf8_locale()) {
-  log::set_line_writer([this](const std::string& line) { print_above(line); });
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
@@ -54,6 +53,8 @@ progress_display::progress_display(runtime& rt, std::vector<std::string> ids)
       wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; });
     }
   });
+  // Once the thread runs, so that a failure to start it leaves no writer pointing here.
+  log::set_line_writer([this](const std::string& line) { print_above(line); });
 }
 
 progress_display::~progress_display() {

@@ -215,13 +215,14 @@ expected<std::unique_ptr<store>> store::open(const std::string& dir, sync_mode s
 
 expected<std::unique_ptr<store>> store::open_reader(const std::string& dir) {
   // An owner creating a store writes CURRENT before the column families, and those before
-  // the format version: a reader that comes in between waits (creation takes milliseconds)
-  // for as long as the owner holds the lock, instead of calling the store broken.
-  constexpr int attempts = 200;
-  for (int i = 1;; ++i) {
+  // the format version; an owner opening one switches to a new MANIFEST. A reader that
+  // comes in between waits (both take milliseconds), for 2 s at most and only while the
+  // owner holds the lock, instead of calling the store broken.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (;;) {
     bool incomplete = false;
     auto s = open_reader_once(dir, incomplete);
-    if (s || !incomplete || i == attempts || !store_lock::held(dir))
+    if (s || !incomplete || std::chrono::steady_clock::now() >= deadline || !store_lock::held(dir))
       return s;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -244,7 +245,8 @@ expected<std::unique_ptr<store>> store::open_reader_once(const std::string& dir,
   auto st =
       rocksdb::DB::OpenAsSecondary(opts, dir, s->secondary_dir_, descriptors(), &s->cfs_, &raw);
   if (!st.ok()) {
-    incomplete = st.IsInvalidArgument(); // a column family is missing
+    // A column family missing, or the MANIFEST replaced while it was being read.
+    incomplete = st.IsInvalidArgument() || st.IsTryAgain() || st.IsPathNotFound();
     return io_error("cannot read store " + dir, st);
   }
   s->db_.reset(raw);

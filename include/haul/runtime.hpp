@@ -72,8 +72,10 @@ struct loop_report {
   std::int64_t last_probe_ms = 0; ///< Unix ms the latest probe arrived; 0 before any.
   bool stopped = false;           ///< The supervisor quit: stop() was called, or the store failed.
   bool store_failed = false;      ///< It quit on a store failure (the error log line says which).
-  /// Task functions running now. After stop(), the ones that ignored the stop request past
-  /// shutdown_grace: the runtime's destructor waits for them to return.
+  /// Task functions of blocking and inline kinds running now (asynchronous kinds are not
+  /// counted: their stop hooks end them). After stop(), the ones that ignored the stop
+  /// request past shutdown_grace: the runtime's destructor waits for them to return, so a
+  /// program that must exit now can call _exit() instead, as `haul run` does.
   std::int64_t task_functions = 0;
 
   /// The lag as of `now_ms`: a probe that is overdue counts as lag too, so a supervisor that

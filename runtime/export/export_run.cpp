@@ -51,8 +51,11 @@ class export_run {
         return *stopped;
     }
     snapshot->db.reset(); // the snapshot ends; writers in rollback mode may go on
-    if (auto failed = target_.finish(cp_))
+    if (auto failed = target_.finish(cp_)) {
+      if (!cp_.complete) // the target started the output over: the next attempt does too
+        ctx_.heartbeat(encode_checkpoint(cp_));
       return *failed;
+    }
     log::info("export finished",
               {log::str("job", std::string(ctx_.job_id())), log::num("parts", cp_.parts.size()),
                log::num("bytes", cp_.bytes()), log::num("rows", cp_.position.rows)});

@@ -100,7 +100,7 @@ class file_target final : public export_target {
     };
   }
 
-  std::optional<outcome> finish(const export_checkpoint& cp) override {
+  std::optional<outcome> finish(export_checkpoint& cp) override {
     struct stat st {};
     if (::stat(partial_.c_str(), &st) != 0) {
       // Renamed already by a run that was killed before it could record the end.
@@ -109,6 +109,14 @@ class file_target final : public export_target {
           static_cast<std::uint64_t>(done.st_size) == cp.bytes())
         return std::nullopt;
       return outcome::retry("cannot find " + partial_ + ": " + errno_text(errno));
+    }
+    if (static_cast<std::uint64_t>(st.st_size) < cp.bytes()) {
+      // Every part was written and synced, and the file lost some since (as open() finds
+      // for an unfinished export): never rename a dump with a hole into place.
+      auto why = partial_ + " is shorter than the " + std::to_string(cp.bytes()) +
+                 " bytes exported; starting the export again";
+      cp.restart();
+      return outcome::retry(why);
     }
     if (fd_ >= 0 && ::fsync(fd_) != 0)
       return disk_failure("cannot sync " + partial_, errno);
@@ -264,7 +272,7 @@ class s3_target final : public export_target {
     return {last, {}};
   }
 
-  std::optional<outcome> finish(const export_checkpoint& cp) override {
+  std::optional<outcome> finish(export_checkpoint& cp) override {
     std::vector<std::string> etags;
     for (const auto& p : cp.parts)
       etags.push_back(p.etag);

@@ -54,7 +54,9 @@ class export_target {
   /// empty.
   virtual std::function<part_receipt()> seal_part(std::uint32_t number) = 0;
   /// Makes the output whole and visible at the target.
-  virtual std::optional<outcome> finish(const export_checkpoint& cp) = 0;
+  /// May start the checkpoint over (restart()) when the output it records turns out to be
+  /// gone; it fails then, and the caller persists the checkpoint for the next attempt.
+  virtual std::optional<outcome> finish(export_checkpoint& cp) = 0;
   /// Drops what the checkpoint's output holds so far (a cancelled or restarted export):
   /// removes the partial file, or aborts the multipart upload (tolerating servers that do
   /// not support that). Best effort: returns what went wrong, if anything.

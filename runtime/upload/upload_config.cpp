@@ -27,15 +27,20 @@ expected<void> bad(const std::string& key, const std::string& what) {
   return make_error(errc::invalid_argument, key + ": " + what);
 }
 
+/// HTTP header names are case-insensitive.
+bool same_header(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 /// Headers whose value is a credential: they may only come from the environment.
 bool carries_credentials(std::string_view name) {
-  auto is = [name](std::string_view other) {
-    return name.size() == other.size() &&
-           std::equal(name.begin(), name.end(), other.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
-  };
-  return is("authorization") || is("proxy-authorization") || is("cookie") || is("x-api-key");
+  for (std::string_view secret : {"authorization", "proxy-authorization", "cookie", "x-api-key"})
+    if (same_header(name, secret))
+      return true;
+  return false;
 }
 
 bool valid_header_name(std::string_view n) {
@@ -134,7 +139,12 @@ expected<void> parse_s3_settings(const job_params& p, s3_settings& s3) {
 expected<upload_config> parse_upload_config(const job_params& p) {
   upload_config c;
   problem_list problems;
+  std::vector<std::string> header_keys; ///< The param each of c.headers came from.
   for (const auto& [k, v] : p) {
+    auto add_header = [&, &k = k](std::string name, std::string value) {
+      c.headers.emplace_back(std::move(name), std::move(value));
+      header_keys.push_back(k);
+    };
     if (plain_keys.count(k) != 0 || s3_keys.count(k) != 0)
       continue;
     if (k.starts_with("headers.")) {
@@ -148,7 +158,7 @@ expected<upload_config> parse_upload_config(const job_params& p) {
       else if (v.find_first_of("\r\n") != std::string::npos)
         problems.add(k + ": expected a value of one line, found a line break");
       else
-        c.headers.emplace_back(name, v);
+        add_header(name, v);
       continue;
     }
     if (k.starts_with("headers_env.")) {
@@ -164,7 +174,7 @@ expected<upload_config> parse_upload_config(const job_params& p) {
           problems.add(k + ": expected environment variable " + *var +
                        " to hold a value of one line, found a line break");
         else
-          c.headers.emplace_back(name, std::move(value));
+          add_header(name, std::move(value));
       }
       continue;
     }
@@ -241,6 +251,19 @@ expected<upload_config> parse_upload_config(const job_params& p) {
     } else if (auto name = param_secret_env(p, "bearer_token_env", ""); problems.ok(name)) {
       c.bearer_token_env = *name;
     }
+  }
+  // One value a header: a name twice (whatever its case, which HTTP ignores) would send both.
+  for (std::size_t i = 0; i < c.headers.size(); ++i) {
+    const auto& name = c.headers[i].first;
+    auto same = [&name](const auto& h) { return same_header(h.first, name); };
+    if (std::any_of(c.headers.begin(), c.headers.begin() + static_cast<std::ptrdiff_t>(i), same))
+      problems.add(header_keys[i] + ": header " + name +
+                   " is set twice ([job.headers] and [job.headers_env] together take one value "
+                   "a name, whatever its case)");
+    else if (same_header(name, "authorization") && c.target == upload_config::target_type::s3)
+      problems.add(header_keys[i] + ": S3 requests carry their own signed Authorization header");
+    else if (same_header(name, "authorization") && !c.bearer_token_env.empty())
+      problems.add(header_keys[i] + ": bearer_token_env sets Authorization already");
   }
   if (!problems.empty())
     return problems.to_error();

@@ -113,10 +113,13 @@ class on_terminal {
     return true;
   }
 
-  /// Reads to the end (haul closed the terminal) and returns the exit code.
+  /// Reads to the end (haul closed the terminal) and returns the exit code; fails the test
+  /// when that takes over a minute.
   int finish() {
-    while (read_some(30'000)) {
-    }
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (read_some(100))
+      BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "haul did not end:\n"
+                                                                             << screen_);
     exited_ = true;
     return wait_exit(pid_);
   }
@@ -128,7 +131,7 @@ class on_terminal {
   bool read_some(int timeout_ms) {
     pollfd p{master_, POLLIN, 0};
     int n = ::poll(&p, 1, timeout_ms);
-    if (n == 0)
+    if (n == 0 || (n < 0 && errno == EINTR))
       return true; // nothing yet; the caller's deadline decides
     char buf[4096];
     auto got = ::read(master_, buf, sizeof(buf));

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <random>
 
@@ -13,6 +14,7 @@
 #include "runtime/export/dump_reader.hpp"
 #include "runtime/export/export_checkpoint.hpp"
 #include "runtime/export/export_config.hpp"
+#include "runtime/export/export_target.hpp"
 #include "runtime/export/source_snapshot.hpp"
 #include "runtime/export/sql_literal.hpp"
 
@@ -316,6 +318,33 @@ BOOST_AUTO_TEST_CASE(a_file_export_with_defaults) {
   BOOST_TEST(partial_path(*c) == "/var/b/dump x.sql.haul-partial");
   BOOST_TEST(c->part_size == 16u << 20);
   BOOST_TEST(to_string(c->codec) == "none");
+}
+
+BOOST_AUTO_TEST_CASE(a_finished_file_export_whose_partial_file_lost_bytes_starts_over) {
+  // Every part was synced, then the file was cut: renaming it into place would publish a
+  // dump with a hole.
+  auto out = temp_db("cut.sql");
+  auto c = parse_export_config({{"source", "/d/app.db"}, {"target", "file://" + out.string()}});
+  BOOST_REQUIRE(c);
+  { std::ofstream(partial_path(*c)) << std::string(100, 'x'); }
+  auto target = make_export_target(*c, {});
+  BOOST_REQUIRE(target);
+  export_checkpoint cp;
+  cp.parts = {{"", 150}};
+  cp.position.rows = 10;
+  cp.tables = 2;
+  cp.tables_done = 2;
+  cp.complete = true;
+  auto failed = (*target)->finish(cp);
+  BOOST_TEST_REQUIRE(failed.has_value());
+  BOOST_TEST((failed->kind == outcome_kind::retryable));
+  BOOST_TEST(failed->error.find("is shorter than the 150 bytes exported") != std::string::npos,
+             failed->error);
+  BOOST_TEST(!std::filesystem::exists(out)); // nothing published
+  BOOST_TEST(!cp.complete);
+  BOOST_TEST(cp.parts.empty());
+  BOOST_TEST(cp.position.rows == 0u);
+  BOOST_TEST(cp.tables == 2u); // what the export reads stays
 }
 
 BOOST_AUTO_TEST_CASE(an_s3_export) {

@@ -160,6 +160,14 @@ BOOST_AUTO_TEST_CASE(upload_headers_content_type_and_bearer_token) {
           {"[job.headers_env]\nX-Api-Key = \"HAUL_GOLDEN_UNSET\"\n",
            {"jobs.toml:7:13: job up: headers_env.X-Api-Key: environment variable "
             "HAUL_GOLDEN_UNSET is not set"}},
+          {"bearer_token_env = \"HAUL_GOLDEN_KEY\"\n[job.headers_env]\n"
+           "Authorization = \"HAUL_GOLDEN_SECRET\"\n",
+           {"jobs.toml:8:17: job up: headers_env.Authorization: bearer_token_env sets "
+            "Authorization already"}},
+          {"[job.headers]\nAccept = \"a\"\n[job.headers_env]\naccept = \"HAUL_GOLDEN_KEY\"\n",
+           {"jobs.toml:9:10: job up: headers_env.accept: header accept is set twice "
+            "([job.headers] and [job.headers_env] together take one value a name, whatever "
+            "its case)"}},
           {"[job.headers_env]\n\"Bad Name\" = \"HAUL_GOLDEN_KEY\"\n",
            {"jobs.toml:7:14: job up: headers_env.Bad Name: expected a header name of letters, "
             "digits, '-' and '_', found \"Bad Name\""}},
@@ -180,7 +188,10 @@ BOOST_AUTO_TEST_CASE(upload_headers_content_type_and_bearer_token) {
       });
   check_golden(up_s3, {{"bearer_token_env = \"HAUL_GOLDEN_KEY\"\n",
                         {"jobs.toml:8:20: job up: bearer_token_env: only for http(s):// targets "
-                         "(S3 signs its requests), found an s3:// target"}}});
+                         "(S3 signs its requests), found an s3:// target"}},
+                       {"[job.headers_env]\nAuthorization = \"HAUL_GOLDEN_KEY\"\n",
+                        {"jobs.toml:9:17: job up: headers_env.Authorization: S3 requests carry "
+                         "their own signed Authorization header"}}});
 }
 
 BOOST_AUTO_TEST_CASE(upload_s3_settings) {
