@@ -114,14 +114,7 @@ struct blocking_request {
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, err.data());
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(req.timeouts.connect.count()));
-    if (req.timeouts.stall.count() > 0) {
-      curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-      curl_easy_setopt(
-          easy, CURLOPT_LOW_SPEED_TIME,
-          static_cast<long>(std::max<std::int64_t>(1, req.timeouts.stall.count() / 1000)));
-    }
+    upload::apply_timeouts(easy, req.timeouts, false); // a slow client may take its time
     if (req.method == "HEAD")
       curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);

@@ -123,19 +123,26 @@ struct transfer_engine::state {
   void configure(CURL* e, transfer& t);
 };
 
+void apply_timeouts(void* easy, const transfer_timeouts& t, bool with_total) {
+  auto* e = static_cast<CURL*>(easy);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(t.connect.count()));
+  if (with_total)
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(t.total.count()));
+  if (t.stall.count() > 0) {
+    // libcurl measures the low-speed limit in whole seconds.
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+                     std::max(1L, static_cast<long>(t.stall.count() / 1000)));
+  }
+}
+
 void transfer_engine::state::configure(CURL* e, transfer& t) {
   const auto& r = t.req;
   curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.timeouts.connect.count()));
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeouts.total.count()));
-  if (r.timeouts.stall.count() > 0) {
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-                     std::max(1L, static_cast<long>(r.timeouts.stall.count() / 1000)));
-  }
+  apply_timeouts(e, r.timeouts);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);

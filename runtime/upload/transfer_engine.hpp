@@ -58,6 +58,9 @@ struct transfer_result {
 
 /// curl_global_init, once per process, before the first easy handle.
 void init_curl_once();
+/// Sets the connect and stall timeouts of a libcurl easy handle (a CURL*), and the total
+/// one unless `with_total` is false (a download streamed to a client at its own pace).
+void apply_timeouts(void* easy, const transfer_timeouts& t, bool with_total = true);
 /// Reads one response header line (as libcurl's header callback gets it) into `r`'s
 /// retry_after, etag and content_length; a status line starts a new response.
 void read_response_header(std::string_view line, transfer_result& r);
