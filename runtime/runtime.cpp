@@ -207,28 +207,26 @@ expected<job_status> first_status(expected<actors::control_reply> r) {
 } // namespace
 
 expected<job_status> runtime::resubmit(std::string_view id, job_spec settings) {
-  auto jobs = impl_->store->load_jobs();
-  if (!jobs)
-    return jobs.error();
-  for (auto& j : *jobs) {
-    if (j.id != id)
-      continue;
-    actors::control_request req;
-    req.what = actors::control_request::op::submit;
-    req.id = j.id; // as stored: a listing now could give another id
-    req.spec.name = std::move(j.name);
-    req.spec.kind = std::move(j.kind);
-    req.spec.params = std::move(j.params);
-    req.spec.tasks = j.total;
-    req.spec.parallelism = settings.parallelism;
-    req.spec.retry = settings.retry;
-    req.spec.task_timeout = settings.task_timeout;
-    req.spec.on_complete = std::move(settings.on_complete);
-    if (auto r = impl_->call(std::move(req)); !r)
-      return r.error();
-    return status(id);
-  }
-  return make_error(errc::not_found, "no job " + std::string(id) + " in the store");
+  auto job = impl_->store->load_job(std::string(id));
+  if (!job)
+    return job.error();
+  if (!*job)
+    return make_error(errc::not_found, "no job " + std::string(id) + " in the store");
+  auto& j = **job;
+  actors::control_request req;
+  req.what = actors::control_request::op::submit;
+  req.id = j.id; // as stored: a listing now could give another id
+  req.spec.name = std::move(j.name);
+  req.spec.kind = std::move(j.kind);
+  req.spec.params = std::move(j.params);
+  req.spec.tasks = j.total;
+  req.spec.parallelism = settings.parallelism;
+  req.spec.retry = settings.retry;
+  req.spec.task_timeout = settings.task_timeout;
+  req.spec.on_complete = std::move(settings.on_complete);
+  if (auto r = impl_->call(std::move(req)); !r)
+    return r.error();
+  return status(id);
 }
 
 expected<job_status> runtime::wait(std::string_view id) {
@@ -253,12 +251,11 @@ std::vector<job_status> runtime::jobs() const {
 }
 
 expected<job_params> runtime::params(std::string_view id) const {
-  auto jobs = impl_->store->load_jobs();
-  if (!jobs)
-    return jobs.error();
-  for (auto& j : *jobs)
-    if (j.id == id)
-      return std::move(j.params);
+  auto job = impl_->store->load_job(std::string(id));
+  if (!job)
+    return job.error();
+  if (*job)
+    return std::move((*job)->params);
   return make_error(errc::not_found, "no job " + std::string(id) + " in the store");
 }
 
@@ -296,10 +293,8 @@ expected<std::vector<dead_task>> runtime::dead_letter(std::string_view id,
     return records.error();
   // From the store, not the supervisor: this also works after stop().
   std::shared_ptr<const kind_entry> kind;
-  if (auto jobs = impl_->store->load_jobs())
-    for (const auto& j : *jobs)
-      if (j.seq == **seq)
-        kind = impl_->kinds->find(j.kind);
+  if (auto job = impl_->store->load_job(std::string(id)); job && *job)
+    kind = impl_->kinds->find((*job)->kind);
   std::vector<dead_task> out;
   for (const auto& [index, rec] : *records) {
     if (rec.state != storage::task_state::dead)

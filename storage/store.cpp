@@ -369,6 +369,23 @@ expected<std::optional<std::uint32_t>> store::find_job(const std::string& id) co
   return std::optional<std::uint32_t>(get_u32_be(v));
 }
 
+expected<std::optional<job_record>> store::load_job(const std::string& id) const {
+  auto seq = find_job(id);
+  if (!seq || !*seq)
+    return seq ? expected<std::optional<job_record>>(std::nullopt)
+               : expected<std::optional<job_record>>(seq.error());
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), cfs_[cf_jobs], job_key(**seq), &v);
+  if (st.IsNotFound()) // deleted between the two reads of a reader
+    return std::optional<job_record>();
+  if (!st.ok())
+    return io_error("cannot read job " + id, st);
+  auto r = decode_job_record(v, **seq);
+  if (!r)
+    return make_error(r.error().code, "store " + path_ + ": " + r.error().message);
+  return std::optional<job_record>(std::move(*r));
+}
+
 expected<std::vector<std::pair<std::uint64_t, task_record>>>
 store::load_task_records(std::uint32_t job) const {
   std::vector<std::pair<std::uint64_t, task_record>> out;

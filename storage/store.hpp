@@ -113,6 +113,9 @@ class store {
   expected<std::uint32_t> next_job_seq() const;
   expected<std::vector<job_record>> load_jobs() const;
   expected<std::optional<std::uint32_t>> find_job(const std::string& id) const;
+  /// The record of the job with this id, through job_ids: two point reads, not a listing.
+  /// nullopt when there is no such job.
+  expected<std::optional<job_record>> load_job(const std::string& id) const;
   expected<std::vector<std::pair<std::uint64_t, task_record>>>
   load_task_records(std::uint32_t job) const;
   /// Up to limit due entries of the job strictly after `after` (or from its first), in due

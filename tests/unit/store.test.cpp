@@ -262,6 +262,10 @@ BOOST_AUTO_TEST_CASE(committed_changes_survive_reopening) {
   BOOST_TEST_REQUIRE(jobs->size() == 1u);
   BOOST_TEST(((*jobs)[0] == some_job(4, "a")));
   BOOST_TEST(**s->find_job("a") == 4u);
+  auto one = s->load_job("a");
+  BOOST_TEST_REQUIRE((one && one->has_value()));
+  BOOST_TEST((**one == some_job(4, "a")));
+  BOOST_TEST((s->load_job("b").has_value() && !s->load_job("b")->has_value()));
   auto task = s->load_task_record(4, 2);
   BOOST_TEST_REQUIRE(task->has_value());
   BOOST_TEST((**task == task_record{task_state::waiting, 1, 99, "e", "c"}));
